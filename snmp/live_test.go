@@ -46,11 +46,11 @@ func dial(t *testing.T, addr netip.AddrPort, c snmp.Credential) *snmp.Session {
 func TestSessionVersions(t *testing.T) {
 	d := startSnmpd(t)
 	creds := map[string]snmp.Credential{
-		"v1":          {Version: snmp.V1, Community: "s3cret-comm"},
-		"v2c":         {Version: snmp.V2c, Community: "s3cret-comm"},
-		"v3 SHA/AES":  {Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: shaPriv},
-		"v3 MD5/DES":  {Version: snmp.V3, User: md5User, Auth: snmp.MD5, AuthPass: md5Auth, Priv: snmp.DES, PrivPass: md5Priv},
-		"v3 SHA-256":  {Version: snmp.V3, User: sha256User, Auth: snmp.SHA256, AuthPass: sha256Auth},
+		"v1":         {Version: snmp.V1, Community: "s3cret-comm"},
+		"v2c":        {Version: snmp.V2c, Community: "s3cret-comm"},
+		"v3 SHA/AES": {Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: shaPriv},
+		"v3 MD5/DES": {Version: snmp.V3, User: md5User, Auth: snmp.MD5, AuthPass: md5Auth, Priv: snmp.DES, PrivPass: md5Priv},
+		"v3 SHA-256": {Version: snmp.V3, User: sha256User, Auth: snmp.SHA256, AuthPass: sha256Auth},
 	}
 	for name, c := range creds {
 		t.Run(name, func(t *testing.T) {

@@ -34,6 +34,11 @@ const (
 // agent answers, so this is never ErrUnreachable.
 var ErrAuthFailed = errors.New("authentication failed")
 
+// errPortClosed marks an ICMP port unreachable (seen as "connection
+// refused" on a connected UDP socket): nothing listens, whatever the
+// credential.
+var errPortClosed = errors.New("port closed (ICMP port unreachable)")
+
 // SessionOptions tune a Session. Zero values mean the defaults.
 type SessionOptions struct {
 	// Timeout is per attempt (default 1s).
@@ -449,7 +454,7 @@ func (s *Session) classify(err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%w: port closed (ICMP port unreachable)", ErrUnreachable)
+		return fmt.Errorf("%w: %w", ErrUnreachable, errPortClosed)
 	case errors.Is(err, net.ErrClosed):
 		return fmt.Errorf("%w: session closed", ErrUnreachable)
 	case isTimeout(err):
@@ -540,12 +545,12 @@ func toVar(p gosnmp.SnmpPDU) Var {
 	case gosnmp.OctetString, gosnmp.BitString:
 		v.Kind = OctetString
 		b, _ := p.Value.([]byte)
-		v.Bytes = append([]byte(nil), b...)
+		v.Bytes = append([]byte{}, b...)
 	case gosnmp.Opaque, gosnmp.OpaqueFloat, gosnmp.OpaqueDouble:
 		v.Kind = Opaque
 		switch x := p.Value.(type) {
 		case []byte:
-			v.Bytes = append([]byte(nil), x...)
+			v.Bytes = append([]byte{}, x...)
 		default:
 			v.Bytes = []byte(fmt.Sprint(x))
 		}
