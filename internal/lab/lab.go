@@ -107,6 +107,7 @@ type ProxyARP struct {
 type Router struct {
 	LAN         Endpoint     // the router's leg on the LAN: the scanner's gateway
 	Remote      netip.Prefix // the subnet behind it
+	Gateway     netip.Addr   // the router's own address in Remote (.1)
 	Namespace   string       // namespace holding the remote hosts
 	ICMPHosts   []netip.Addr // answer ping
 	SilentHosts []netip.Addr // drop ping, accept TCP on TCPPort
@@ -526,6 +527,7 @@ func (l *Lab) build(ctx context.Context, cfg Config) error {
 			TCPPort:   rc.TCPPort,
 		}
 		gw := at(rc.Prefix, 1)
+		r.Gateway = gw
 		rleg, fleg := l.name("-rtrf"), l.name("-far")
 		rb := &batch{}
 		rb.add("link add %s type veth peer name %s netns %s address %s", rleg, fleg, fns, l.mac(roleRouter, 2))
