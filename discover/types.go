@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -33,7 +34,7 @@ const MaxAddresses = 65536
 type Options struct {
 	Method    Method        // default MethodAuto
 	Interface string        // network interface for ARP and passive listening; default: chosen per target
-	Rate      int           // probes per second; default 1000 (ARP), 500 (ICMP), 2000 TCP connects
+	Rate      int           // probes per second; default 2000 (ARP), 500 (ICMP), 2000 TCP connects
 	Retries   int           // extra passes for non-responders; default 2
 	Timeout   time.Duration // longest wait for a reply before a probe counts as lost; default 500ms
 	TCPPorts  []uint16      // default DefaultTCPPorts
@@ -41,12 +42,18 @@ type Options struct {
 	NoDNS     bool          // skip reverse DNS
 	DNSBudget time.Duration // total time allowed for reverse DNS after the sweep; default 2s
 	Logger    *slog.Logger  // default: discard
+	Resolver  Resolver      // reverse DNS; default net.DefaultResolver
 
 	// Found, when set, is called once for every host as soon as it is first
 	// seen, from the sweeping goroutine; it must not block for long.
 	Found func(Host)
 	// Progress, when set, is called periodically with the sweep's progress.
 	Progress func(Progress)
+}
+
+// Resolver looks up reverse DNS names; *net.Resolver implements it.
+type Resolver interface {
+	LookupAddr(ctx context.Context, addr string) ([]string, error)
 }
 
 // Progress reports how far a sweep has got.
@@ -64,7 +71,12 @@ type Host struct {
 	MACFlags  []string         // "locally-administered", "randomized", "multicast"
 	Hostnames []string         // reverse DNS names, sorted
 	RTT       time.Duration    // first reply's round-trip time
-	FoundBy   []string         // "arp", "icmp", "tcp/22", "passive-arp", "passive-dhcp", "snmp"
+	FoundBy   []string         // "arp", "icmp", "tcp/22", "passive-arp", "passive-dhcp", "snmp", "local"
+
+	// Added by the sweep engine.
+	OpenPorts    []uint16 // TCP ports that accepted a connection, sorted; ports that refused are only in FoundBy
+	Interface    string   // interface the host was seen on (ARP and passive), "" for routed hosts
+	DHCPHostname string   // host name a DHCP client announced (option 12), passive listening only
 }
 
 // Conflict is an IP address answered by more than one MAC.

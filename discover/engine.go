@@ -1,0 +1,279 @@
+package discover
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// clock is the time source of the pass engine, so tests can run sweeps in
+// a synctest bubble or on a fake clock.
+type clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has elapsed.
+	After(d time.Duration) (<-chan time.Time, func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) After(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
+}
+
+// sleep waits for d on c, or until ctx ends.
+func sleep(ctx context.Context, c clock, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	ch, stop := c.After(d)
+	defer stop()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Tuning of the adaptive wait. The wait after a pass is rttFactor times
+// the 99th percentile RTT seen so far, at least minWait and at most
+// Options.Timeout. Until a first reply arrives nothing is known, so the
+// full timeout is waited.
+const (
+	rttFactor  = 4
+	minWait    = 50 * time.Millisecond
+	rttSamples = 2048 // most recent samples kept for the percentile
+)
+
+// rttStats keeps the latest RTT samples for a percentile.
+type rttStats struct {
+	samples []time.Duration
+	next    int
+}
+
+func (r *rttStats) add(d time.Duration) {
+	if len(r.samples) < rttSamples {
+		r.samples = append(r.samples, d)
+		return
+	}
+	r.samples[r.next] = d
+	r.next = (r.next + 1) % rttSamples
+}
+
+// p99 returns the 99th percentile sample, 0 without samples.
+func (r *rttStats) p99() time.Duration {
+	if len(r.samples) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.samples)
+	slices.Sort(s)
+	return s[(len(s)*99)/100]
+}
+
+// passEngine runs the passes of a probe-and-listen method (ARP, ICMP): the
+// method sends one probe per call to send and feeds replies to reply from
+// its reader goroutine. The engine owns order, pacing, retries and when to
+// stop waiting.
+type passEngine struct {
+	addrs   []uint32 // sorted
+	send    func(ctx context.Context, i int) error
+	limiter *rate.Limiter
+	clock   clock
+	retries int
+	timeout time.Duration // cap of every wait
+	rng     *rand.Rand
+
+	wake chan struct{} // poked on every first answer
+
+	mu         sync.Mutex
+	sentAt     []time.Time
+	sends      []uint8
+	answered   []bool
+	unanswered int
+	lastNew    time.Time
+	rtts       rttStats
+
+	pass    atomic.Int64
+	sent    atomic.Int64 // probes sent in the current pass
+	total   atomic.Int64 // probes sent in all passes
+	replies atomic.Int64 // replies, duplicates included
+}
+
+func newPassEngine(addrs []uint32, lim *rate.Limiter, c clock, retries int, timeout time.Duration, seed uint64) *passEngine {
+	return &passEngine{
+		addrs:      addrs,
+		limiter:    lim,
+		clock:      c,
+		retries:    retries,
+		timeout:    timeout,
+		rng:        rand.New(rand.NewPCG(seed, seed>>1|1)),
+		wake:       make(chan struct{}, 1),
+		sentAt:     make([]time.Time, len(addrs)),
+		sends:      make([]uint8, len(addrs)),
+		answered:   make([]bool, len(addrs)),
+		unanswered: len(addrs),
+	}
+}
+
+// index finds a in the sweep.
+func (e *passEngine) index(a netip.Addr) (int, bool) {
+	if !a.Is4() {
+		return 0, false
+	}
+	return slices.BinarySearch(e.addrs, u32(a))
+}
+
+// reply records an answer for address i received at t. It returns the RTT
+// to the latest probe of i and whether this is i's first answer.
+func (e *passEngine) reply(i int, t time.Time) (time.Duration, bool) {
+	e.replies.Add(1)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.answered[i] {
+		return 0, false
+	}
+	var rtt time.Duration
+	if !e.sentAt[i].IsZero() {
+		rtt = max(t.Sub(e.sentAt[i]), 0)
+		// Karn: after a retry we cannot tell which probe is answered, so
+		// only single-probe answers teach us the RTT.
+		if e.sends[i] == 1 {
+			e.rtts.add(rtt)
+		}
+	}
+	e.answered[i] = true
+	e.unanswered--
+	e.lastNew = t
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+	return rtt, true
+}
+
+// window is how long to wait for stragglers after the last probe.
+func (e *passEngine) window() time.Duration {
+	p := e.rtts.p99()
+	if p == 0 {
+		return e.timeout
+	}
+	return min(max(rttFactor*p, minWait), e.timeout)
+}
+
+// run sends up to 1+retries passes, each over the addresses that have not
+// answered yet, in a new random order, and returns when every address
+// answered, the passes are over or ctx ends.
+func (e *passEngine) run(ctx context.Context) error {
+	for pass := 1; pass <= 1+e.retries; pass++ {
+		pending := e.pending()
+		if len(pending) == 0 {
+			return nil
+		}
+		e.rng.Shuffle(len(pending), func(a, b int) { pending[a], pending[b] = pending[b], pending[a] })
+		e.pass.Store(int64(pass))
+		e.sent.Store(0)
+		for _, i := range pending {
+			if e.isAnswered(i) {
+				continue
+			}
+			if err := e.pace(ctx); err != nil {
+				return err
+			}
+			e.mu.Lock()
+			e.sentAt[i] = e.clock.Now()
+			if e.sends[i] < 255 {
+				e.sends[i]++
+			}
+			e.mu.Unlock()
+			if err := e.send(ctx, i); err != nil {
+				return err
+			}
+			e.sent.Add(1)
+			e.total.Add(1)
+		}
+		if err := e.waitQuiet(ctx, e.clock.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *passEngine) pace(ctx context.Context) error {
+	if e.limiter == nil {
+		return ctx.Err()
+	}
+	r := e.limiter.ReserveN(e.clock.Now(), 1)
+	if !r.OK() {
+		return ctx.Err()
+	}
+	return sleep(ctx, e.clock, r.DelayFrom(e.clock.Now()))
+}
+
+// waitQuiet waits until every address answered, or nothing new arrived for
+// one RTT-derived window after the later of the last probe and the last
+// new answer, and never longer than the timeout after the last probe.
+func (e *passEngine) waitQuiet(ctx context.Context, lastSend time.Time) error {
+	hardStop := lastSend.Add(e.timeout)
+	for {
+		e.mu.Lock()
+		done := e.unanswered == 0
+		from := lastSend
+		if e.lastNew.After(from) {
+			from = e.lastNew
+		}
+		deadline := from.Add(e.window())
+		e.mu.Unlock()
+		if done {
+			return nil
+		}
+		if deadline.After(hardStop) {
+			deadline = hardStop
+		}
+		d := deadline.Sub(e.clock.Now())
+		if d <= 0 {
+			return ctx.Err()
+		}
+		ch, stop := e.clock.After(d)
+		select {
+		case <-ch:
+		case <-e.wake:
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		}
+		stop()
+	}
+}
+
+func (e *passEngine) pending() []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := make([]int, 0, e.unanswered)
+	for i, ok := range e.answered {
+		if !ok {
+			p = append(p, i)
+		}
+	}
+	return p
+}
+
+func (e *passEngine) isAnswered(i int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.answered[i]
+}
+
+// newLimiter paces probes at pps with a burst of 10 ms worth of probes:
+// enough to absorb timer slack, too little to flood weak devices.
+func newLimiter(pps int) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(pps), max(1, pps/100))
+}
