@@ -35,7 +35,7 @@ type Options struct {
 	Method    Method        // default MethodAuto
 	Interface string        // network interface for ARP and passive listening; default: chosen per target
 	Rate      int           // probes per second; default 2000 (ARP), 500 (ICMP), 2000 TCP connects
-	Retries   int           // extra passes for non-responders; default 2
+	Retries   int           // extra passes for non-responders; default 2, negative for none
 	Timeout   time.Duration // longest wait for a reply before a probe counts as lost; default 500ms
 	TCPPorts  []uint16      // default DefaultTCPPorts
 	Force     bool          // allow more than MaxAddresses addresses
@@ -45,7 +45,8 @@ type Options struct {
 	Resolver  Resolver      // reverse DNS; default net.DefaultResolver
 
 	// Found, when set, is called once for every host as soon as it is first
-	// seen, from the sweeping goroutine; it must not block for long.
+	// seen, from the sweep's reader goroutines one call at a time; it must
+	// not block for long.
 	Found func(Host)
 	// Progress, when set, is called periodically with the sweep's progress.
 	Progress func(Progress)
