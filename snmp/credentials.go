@@ -223,12 +223,11 @@ const minPassLen = 8
 // Validate checks that c is complete. Its errors name the credential and
 // the field, never a secret's value.
 func (c Credential) Validate() error {
-	name := c.Name
-	if name == "" {
-		name = "(unnamed)"
-	}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("credential %s: %s", name, fmt.Sprintf(format, args...))
+		if c.Name == "" {
+			return fmt.Errorf(format, args...)
+		}
+		return fmt.Errorf("credential %s: %s", c.Name, fmt.Sprintf(format, args...))
 	}
 	switch c.Version {
 	case V1, V2c:

@@ -31,6 +31,9 @@ type ProberOptions struct {
 	Plan        Plan
 	Memory      Memory // optional
 	Logger      *slog.Logger
+	// MaxRepetitions is the starting GETBULK max-repetitions (see
+	// SessionOptions).
+	MaxRepetitions int
 }
 
 // Prober finds a working credential for a device and gathers its evidence.
@@ -63,7 +66,7 @@ func NewProber(opts ProberOptions) (*Prober, error) {
 	return &Prober{
 		creds: creds,
 		port:  port,
-		opts:  SessionOptions{Timeout: opts.Timeout, Retries: opts.Retries, Logger: opts.Logger},
+		opts:  SessionOptions{Timeout: opts.Timeout, Retries: opts.Retries, MaxRepetitions: opts.MaxRepetitions, Logger: opts.Logger},
 		plan:  opts.Plan,
 		mem:   opts.Memory,
 		log:   log,
@@ -143,6 +146,24 @@ const maxParallelCredentials = 8
 // device answers but stops mid-way, the Answer holds the partial evidence
 // and the error wraps ErrUnreachable.
 func (p *Prober) Probe(ctx context.Context, addr netip.Addr) (*Answer, error) {
+	sess, ans, err := p.Open(ctx, addr)
+	if err != nil {
+		return ans, err
+	}
+	defer sess.Close()
+	ev, err := Gather(ctx, sess, p.plan)
+	ans.Evidence = ev
+	if err != nil {
+		return ans, fmt.Errorf("snmp probe %s: %w", addr, err)
+	}
+	return ans, nil
+}
+
+// Open finds the credential as Probe does and returns its open Session
+// (the caller closes it) instead of gathering evidence, for callers that
+// read the device themselves (lanscout snmp walk). The Answer has no
+// Evidence.
+func (p *Prober) Open(ctx context.Context, addr netip.Addr) (*Session, *Answer, error) {
 	target := netip.AddrPortFrom(addr.Unmap(), p.port)
 	ans := &Answer{}
 	var (
@@ -157,7 +178,7 @@ func (p *Prober) Probe(ctx context.Context, addr netip.Addr) (*Answer, error) {
 		} else {
 			ans.Tried = append(ans.Tried, *cerr)
 			if cerr.Reason == Refused || ctx.Err() != nil {
-				return ans, p.failure(ctx, addr, ans.Tried)
+				return nil, ans, p.failure(ctx, addr, ans.Tried)
 			}
 			rest = append(append([]Credential(nil), p.creds[:i]...), p.creds[i+1:]...)
 		}
@@ -167,20 +188,14 @@ func (p *Prober) Probe(ctx context.Context, addr netip.Addr) (*Answer, error) {
 		sess, winner, tried = p.race(ctx, target, rest)
 		ans.Tried = append(ans.Tried, tried...)
 		if sess == nil {
-			return ans, p.failure(ctx, addr, ans.Tried)
+			return nil, ans, p.failure(ctx, addr, ans.Tried)
 		}
 	}
-	defer sess.Close()
 	ans.Credential, ans.Version = winner.Name, winner.Version.String()
 	if p.mem != nil {
 		p.mem.Remember(addr, winner.Name)
 	}
-	ev, err := Gather(ctx, sess, p.plan)
-	ans.Evidence = ev
-	if err != nil {
-		return ans, fmt.Errorf("snmp probe %s: %w", addr, err)
-	}
-	return ans, nil
+	return sess, ans, nil
 }
 
 // preferredIndex returns the index of the credential remembered for addr,
@@ -307,25 +322,28 @@ func (p *Prober) failure(ctx context.Context, addr netip.Addr, tried []Credentia
 	return fmt.Errorf("snmp probe %s: %w (%s)", addr, ErrUnreachable, summary)
 }
 
-// CredentialMemory is an in-memory Memory, safe for concurrent use, that
-// can be saved to and loaded from a JSON file mapping addresses to
-// credential names (never secrets).
-type CredentialMemory struct {
-	mu sync.Mutex
-	m  map[netip.Addr]string
+// MemoryFile is a Memory, safe for concurrent use, kept in memory and
+// optionally backed by a JSON file mapping addresses to credential names
+// (never secrets), so the CLI remembers across runs.
+type MemoryFile struct {
+	path string // "" for a memory that is never saved
+	mu   sync.Mutex
+	m    map[netip.Addr]string
 }
 
-var _ Memory = (*CredentialMemory)(nil)
+var _ Memory = (*MemoryFile)(nil)
 
-// NewMemory returns an empty CredentialMemory.
-func NewMemory() *CredentialMemory {
-	return &CredentialMemory{m: map[netip.Addr]string{}}
+// NewMemory returns an empty in-memory MemoryFile with no file behind it.
+func NewMemory() *MemoryFile {
+	return &MemoryFile{m: map[netip.Addr]string{}}
 }
 
-// LoadMemoryFile reads a memory saved by Save. A missing file is an empty
-// memory, so the first run needs no set-up.
-func LoadMemoryFile(path string) (*CredentialMemory, error) {
+// LoadMemoryFile reads a memory saved by Save, which will write back to
+// path. A missing file is an empty memory, so the first run needs no
+// set-up.
+func LoadMemoryFile(path string) (*MemoryFile, error) {
 	m := NewMemory()
+	m.path = path
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return m, nil
@@ -348,7 +366,7 @@ func LoadMemoryFile(path string) (*CredentialMemory, error) {
 }
 
 // Preferred implements Memory.
-func (m *CredentialMemory) Preferred(addr netip.Addr) (string, bool) {
+func (m *MemoryFile) Preferred(addr netip.Addr) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	name, ok := m.m[addr]
@@ -356,14 +374,23 @@ func (m *CredentialMemory) Preferred(addr netip.Addr) (string, bool) {
 }
 
 // Remember implements Memory.
-func (m *CredentialMemory) Remember(addr netip.Addr, credential string) {
+func (m *MemoryFile) Remember(addr netip.Addr, credential string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.m[addr] = credential
 }
 
-// Save writes the memory to path atomically (temporary file and rename).
-func (m *CredentialMemory) Save(path string) error {
+// Save writes the memory back to the file it was loaded from, atomically
+// (temporary file and rename), creating the directory if needed. It does
+// nothing for a memory made by NewMemory.
+func (m *MemoryFile) Save() error {
+	path := m.path
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("credential memory: %w", err)
+	}
 	m.mu.Lock()
 	raw := make(map[string]string, len(m.m))
 	for a, name := range maps.All(m.m) {

@@ -176,8 +176,14 @@ func TestProberCredentialOrder(t *testing.T) {
 		t.Errorf("second probe: %+v, %v", ans, err)
 	}
 	// The memory survives a file round trip.
-	path := filepath.Join(t.TempDir(), "memory.json")
-	if err := mem.Save(path); err != nil {
+	path := filepath.Join(t.TempDir(), "state", "memory.json")
+	file, err := snmp.LoadMemoryFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, _ := mem.Preferred(d.Addr.Addr())
+	file.Remember(d.Addr.Addr(), name)
+	if err := file.Save(); err != nil {
 		t.Fatal(err)
 	}
 	back, err := snmp.LoadMemoryFile(path)
