@@ -45,6 +45,8 @@ const (
 	OIDUpsIdentManufacturer = "1.3.6.1.2.1.33.1.1.1.0"
 	OIDUpsIdentModel        = "1.3.6.1.2.1.33.1.1.2.0"
 	OIDUpsIdentName         = "1.3.6.1.2.1.33.1.1.5.0"
+	OIDUpsBatteryStatus     = "1.3.6.1.2.1.33.1.2.1.0" // mandatory, so present on every UPS-MIB agent
+	OIDUpsOutputSource      = "1.3.6.1.2.1.33.1.4.1.0" // mandatory too
 
 	// ENTITY-MIB (RFC 6933) entPhysicalTable columns.
 	OIDEntPhysicalDescr       = "1.3.6.1.2.1.47.1.1.1.1.2"
@@ -111,7 +113,7 @@ func DefaultPlan() Plan {
 	scalars := []string{
 		// Get 1: identity and the cheap structural hints.
 		OIDSysDescr, OIDSysObjectID, OIDSysUpTime, OIDSysContact,
-		OIDSysName, OIDSysLocation, OIDSysServices, OIDSysORLastChg,
+		OIDSysName, OIDSysLocation, OIDSysServices, OIDUpsOutputSource,
 		OIDIfNumber, OIDIPForwarding,
 		OIDDot1dBaseBridgeAddress, OIDDot1dBaseNumPorts, OIDDot1dBaseType,
 		OIDLldpLocSysCapSupported, OIDLldpLocSysCapEnabled, OIDDocsDevRole,
@@ -119,7 +121,7 @@ func DefaultPlan() Plan {
 		// Get 2: hosts, UPSes and printers at their usual index 1.
 		OIDHrSystemUptime, OIDHrSystemNumUsers, OIDHrSystemProcesses,
 		OIDHrSystemMaxProcesses, OIDHrMemorySize,
-		OIDUpsIdentManufacturer, OIDUpsIdentModel, OIDUpsIdentName,
+		OIDUpsIdentManufacturer, OIDUpsIdentModel, OIDUpsBatteryStatus,
 		OIDPrtGeneralPrinterName + ".1", OIDPrtGeneralSerialNumber + ".1",
 		OIDEntPhysicalClass + ".1", OIDEntPhysicalDescr + ".1",
 		OIDEntPhysicalModelName + ".1", OIDEntPhysicalSerialNum + ".1",
@@ -175,6 +177,7 @@ var vendorScalars = []string{
 	"1.3.6.1.4.1.14125.2.1.1.6.0", // EnGenius (Senao) access point MIB
 	"1.3.6.1.4.1.6894.2.30.0",     // DataDirect Networks storage MIB
 	"1.3.6.1.4.1.32015.0.0",       // ExtraHop appliance MIB
+	"1.3.6.1.4.1.48690.1.8.0",     // Teltonika router MIB
 	"1.3.6.1.4.1.6876.1.1.0",      // VMWARE-SYSTEM-MIB vmwProdName (ESXi)
 	"1.3.6.1.4.1.5951.4.1.1.1.0",  // NS-ROOT-MIB sysBuildVersion (Citrix ADC)
 	"1.3.6.1.4.1.3375.2.1.4.1.0",  // F5-BIGIP-SYSTEM-MIB sysProductName
@@ -187,4 +190,9 @@ var vendorWalks = []PlanWalk{
 	// APC PowerNet-MIB: ups(1.1.1), rPDU(1.1.12), rPDU2(1.1.26),
 	// environmental monitors (1.1.10 emu, 1.1.25 uio), cooling (1.1.13).
 	{Root: "1.3.6.1.4.1.318.1.1", Max: maxVendorProbe, Gate: WalkGate{ObjectIDUnder: "1.3.6.1.4.1.318"}},
+	// Ubiquiti UBNT-MIB: airFiber (41112.1.3), airMAX (1.4), EdgeMAX and
+	// EdgePower (1.5), UniFi (1.6). airOS radios and EdgePower report the
+	// old Frogfoot sysObjectID 10002.1.
+	{Root: "1.3.6.1.4.1.41112.1", Max: 2, Gate: WalkGate{ObjectIDUnder: "1.3.6.1.4.1.41112"}},
+	{Root: "1.3.6.1.4.1.41112.1", Max: 2, Gate: WalkGate{ObjectIDUnder: "1.3.6.1.4.1.10002"}},
 }

@@ -46,6 +46,7 @@ type Input struct {
 // Result is a classification.
 type Result struct {
 	Category   Category `json:"category"`
+	Type       string   `json:"type,omitempty"` // an admin rule's own type name ("Label printer"), if one decided
 	Vendor     string   `json:"vendor"`
 	Model      string   `json:"model"`
 	Serial     string   `json:"serial"`
