@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lanscout/lanscout/internal/lab"
+)
+
+// tool is one way of sweeping, as a command line and a parser of its
+// output.
+type tool struct {
+	label string // as shown in the tables
+	// argv is the command, run in the scanner's namespace.
+	argv func(iface string, target netip.Prefix) []string
+	// parse returns the addresses the tool reports, with their MACs in
+	// lower case ("" when the tool gives none).
+	parse func(stdout []byte) (map[netip.Addr]string, error)
+}
+
+// measurement is one run of one tool.
+type measurement struct {
+	wall   time.Duration
+	maxRSS int64 // bytes
+	found  int   // addresses reported that the lab has
+	extra  int   // addresses reported that the lab does not have
+	badMAC int   // addresses reported with a MAC the lab does not give them
+	err    error
+}
+
+// truth is what the lab really has in a target: address to MAC.
+type truth map[netip.Addr]string
+
+// measure runs t once inside the lab's scanner namespace and scores its
+// output against want.
+func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefix, want truth) measurement {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	argv := t.argv(l.Scanner.Interface, target)
+	cmd := l.Command(ctx, l.Scanner.Namespace, argv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	m := measurement{wall: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
+		m.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+	}
+	if err != nil {
+		m.err = fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, lastLine(stderr.String()))
+		return m
+	}
+	got, err := t.parse(stdout.Bytes())
+	if err != nil {
+		m.err = fmt.Errorf("parse %s output: %w", t.label, err)
+		return m
+	}
+	self := l.Scanner.Addr.Addr()
+	for ip, mac := range got {
+		switch wmac, ok := want[ip]; {
+		case ip == self:
+			// nmap lists the scanning host itself; it is no finding.
+		case !ok:
+			m.extra++
+		default:
+			m.found++
+			if mac != "" && mac != wmac {
+				m.badMAC++
+			}
+		}
+	}
+	e.logger.Debug("run", "tool", t.label, "target", target, "wall", m.wall, "found", m.found,
+		"of", len(want), "extra", m.extra, "rss_mib", m.maxRSS>>20)
+	return m
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func commandOutput(ctx context.Context, argv ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	return string(out), err
+}
+
+// summary is the medians over one tool's runs in one scenario.
+type summary struct {
+	runs, failed       int
+	wall               time.Duration // median
+	wallMin, wallMax   time.Duration
+	found              int // median
+	foundMin, foundMax int
+	extra, badMAC      int // worst run
+	rss, rssMax        int64
+	firstErr           error
+}
+
+func summarize(ms []measurement) summary {
+	var s summary
+	var walls []time.Duration
+	var found []int
+	var rss []int64
+	for _, m := range ms {
+		s.runs++
+		if m.err != nil {
+			s.failed++
+			if s.firstErr == nil {
+				s.firstErr = m.err
+			}
+			continue
+		}
+		walls = append(walls, m.wall)
+		found = append(found, m.found)
+		rss = append(rss, m.maxRSS)
+		s.extra = max(s.extra, m.extra)
+		s.badMAC = max(s.badMAC, m.badMAC)
+	}
+	if len(walls) == 0 {
+		return s
+	}
+	slices.Sort(walls)
+	slices.Sort(found)
+	slices.Sort(rss)
+	s.wall, s.wallMin, s.wallMax = median(walls), walls[0], walls[len(walls)-1]
+	s.found, s.foundMin, s.foundMax = median(found), found[0], found[len(found)-1]
+	s.rss, s.rssMax = median(rss), rss[len(rss)-1]
+	return s
+}
+
+// median of sorted values; the lower middle one for an even count, so it
+// is always a value that was measured.
+func median[T any](sorted []T) T { return sorted[(len(sorted)-1)/2] }
+
+func seconds(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
