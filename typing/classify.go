@@ -297,6 +297,9 @@ func (c *Classifier) vendor(f *facts, winners, all []fired, in Input) string {
 		if w.rule.Vendor != "" {
 			return w.rule.Vendor
 		}
+		if v := f.extract(w.rule.VendorFrom); v != "" {
+			return v
+		}
 	}
 	for _, w := range all {
 		if w.rule.Category == "" && w.rule.Vendor != "" {
@@ -313,10 +316,6 @@ func (c *Classifier) vendor(f *facts, winners, all []fired, in Input) string {
 	}
 	if mfg := cleanValue(f.chassis(snmp.OIDEntPhysicalMfgName)); mfg != "" {
 		return mfg
-	}
-	if f.hasEnt {
-		name, _ := EnterpriseName(f.enterprise)
-		return name
 	}
 	return ""
 }

@@ -110,6 +110,10 @@ func TestDevCorpus(t *testing.T) {
 			confusion[wantText] = map[typing.Category]int{}
 		}
 		confusion[wantText][res.Category]++
+		if testing.Verbose() {
+			t.Logf("%-45s %-18s -> %-12s %.2f vendor=%q model=%q serial=%q | %s", l.file, wantText,
+				res.Category, res.Confidence, res.Vendor, res.Model, res.Serial, strings.Join(res.Reasons, "; "))
+		}
 		if len(l.want) == 0 {
 			continue
 		}

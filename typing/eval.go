@@ -129,11 +129,11 @@ func (f *facts) eval(c *Cond) (bool, string) {
 		if f.descr == "" {
 			return false, ""
 		}
-		m := c.re.FindString(f.descr)
-		if m == "" && !c.re.MatchString(f.descr) {
+		loc := c.re.FindStringIndex(f.descr)
+		if loc == nil {
 			return false, ""
 		}
-		return true, m
+		return true, wordAround(f.descr, loc[0], loc[1])
 	case c.OID != "":
 		v, ok := f.ev.Get(c.OID)
 		if !ok {
@@ -267,6 +267,19 @@ func (c *Cond) match(v snmp.Var) (bool, string) {
 		return true, t
 	}
 	return true, t // present by default
+}
+
+// wordAround widens a regex match to the whole words it touches, so a
+// reason quotes "DAP-2230" rather than the "DAP-2" the pattern needed.
+func wordAround(s string, i, j int) string {
+	stop := func(c byte) bool { return c == ' ' || c == ',' || c == ';' || c == '\n' || c == '\t' || c == '(' || c == ')' }
+	for i > 0 && !stop(s[i-1]) && j > i {
+		i--
+	}
+	for j < len(s) && !stop(s[j]) && j > i {
+		j++
+	}
+	return s[i:j]
 }
 
 // extract returns the first non-empty value the extracts yield.

@@ -42,6 +42,10 @@ type Rule struct {
 	Reason string `yaml:"reason"`
 	// Vendor is a prettier vendor name than the IANA registry's.
 	Vendor string `yaml:"vendor"`
+	// VendorFrom reads the vendor from the device (UPS-MIB
+	// upsIdentManufacturer, ENTITY-MIB entPhysicalMfgName) when Vendor is
+	// empty.
+	VendorFrom []Extract `yaml:"vendor_from"`
 	// Model and Serial are tried in order; the first non-empty wins.
 	Model  []Extract `yaml:"model"`
 	Serial []Extract `yaml:"serial"`
@@ -200,7 +204,7 @@ func (r *Rule) validate() error {
 			return fmt.Errorf("when[%d]: %w", i, err)
 		}
 	}
-	for _, ex := range [][]Extract{r.Model, r.Serial} {
+	for _, ex := range [][]Extract{r.Model, r.Serial, r.VendorFrom} {
 		for i := range ex {
 			if err := ex[i].compile(); err != nil {
 				return err

@@ -100,6 +100,11 @@ func clean(s string) string {
 	if i := strings.Index(s, " # "); i > 0 {
 		s = s[:i]
 	}
+	if i := strings.Index(s, " ("); i > 0 && strings.HasSuffix(s, ")") {
+		if note := strings.ToLower(s[i:]); strings.Contains(note, "formerly") || strings.Contains(note, "previous") {
+			s = s[:i]
+		}
+	}
 	if i := strings.Index(s, " (http"); i > 0 && strings.HasSuffix(s, ")") {
 		s = s[:i]
 	}
