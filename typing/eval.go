@@ -272,7 +272,9 @@ func (c *Cond) match(v snmp.Var) (bool, string) {
 // wordAround widens a regex match to the whole words it touches, so a
 // reason quotes "DAP-2230" rather than the "DAP-2" the pattern needed.
 func wordAround(s string, i, j int) string {
-	stop := func(c byte) bool { return c == ' ' || c == ',' || c == ';' || c == '\n' || c == '\t' || c == '(' || c == ')' }
+	stop := func(c byte) bool {
+		return c == ' ' || c == ',' || c == ';' || c == '\n' || c == '\t' || c == '(' || c == ')'
+	}
 	for i > 0 && !stop(s[i-1]) && j > i {
 		i--
 	}
