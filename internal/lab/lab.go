@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 )
@@ -46,6 +45,10 @@ type Config struct {
 	// GratuitousOnly adds a host that never answers ARP; it shows itself
 	// only when SendGratuitousARP is called.
 	GratuitousOnly bool
+	// SourceRouting gives every host a routing rule so that what it sends
+	// from its address leaves through its own interface, with its own MAC,
+	// as services on the hosts (snmpd, sshd) need. ARP needs no such rule.
+	SourceRouting bool
 	// Routed, when set, adds a router between the LAN and a second subnet,
 	// and makes it the scanner's default gateway.
 	Routed *RoutedConfig
@@ -70,8 +73,9 @@ type RoutedConfig struct {
 
 // Host is an address that answers, with the MAC it answers with.
 type Host struct {
-	IP  netip.Addr
-	MAC net.HardwareAddr
+	IP        netip.Addr
+	MAC       net.HardwareAddr
+	Interface string // in Lab.HostsNS for lab hosts
 }
 
 // Endpoint is one interface of the lab.
@@ -83,7 +87,7 @@ type Endpoint struct {
 }
 
 // Host returns the endpoint's address and MAC.
-func (e Endpoint) Host() Host { return Host{IP: e.Addr.Addr(), MAC: e.MAC} }
+func (e Endpoint) Host() Host { return Host{IP: e.Addr.Addr(), MAC: e.MAC, Interface: e.Interface} }
 
 // Responder is the AnyIP responder.
 type Responder struct {
@@ -378,7 +382,7 @@ func (l *Lab) build(ctx context.Context, cfg Config) error {
 	if l.Switch, err = l.addNamespace(ctx, "-sw"); err != nil {
 		return err
 	}
-	l.bridge = "br0"
+	l.bridge = l.name("-br")
 	sw := &batch{}
 	sw.add("link add %s type bridge stp_state 0 mcast_snooping 0", l.bridge)
 	sw.add("link set %s up", l.bridge)
@@ -436,8 +440,8 @@ func (l *Lab) build(ctx context.Context, cfg Config) error {
 		for i := 1; i <= cfg.Hosts; i++ {
 			// 254 per /24: skip the .0 and .255 of every /24.
 			ip := at(base, (i-1)/254*256+(i-1)%254+1)
-			h := Host{IP: ip, MAC: l.mac(0, i)}
 			ifname := l.name(fmt.Sprintf("h%d", i))
+			h := Host{IP: ip, MAC: l.mac(0, i), Interface: ifname}
 			l.port(sw, ns, l.name(fmt.Sprintf("p%d", i)), ifname, h.MAC)
 			// Only the first address brings the LAN's route; the others
 			// would add hundreds of duplicates.
@@ -447,6 +451,11 @@ func (l *Lab) build(ctx context.Context, cfg Config) error {
 			}
 			hb.add("addr add %s dev %s%s", netip.PrefixFrom(ip, lanBits), ifname, opt)
 			hb.add("link set %s up", ifname)
+			if cfg.SourceRouting {
+				table := 1000 + i
+				hb.add("rule add from %s table %d", ip, table)
+				hb.add("route add %s dev %s src %s table %d", l.Prefix, ifname, ip, table)
+			}
 			l.Hosts = append(l.Hosts, h)
 		}
 		later = append(later, nsBatch{ns, hb})
@@ -677,11 +686,4 @@ func randomByte(lo, hi int) (byte, error) {
 		return 0, fmt.Errorf("pick a random prefix: %w", err)
 	}
 	return byte(lo + int(n.Int64())), nil
-}
-
-// exists reports whether the lab's namespace ns is still there; used by
-// tests of the lab itself.
-func exists(ns string) bool {
-	_, err := os.Stat(netnsDir + "/" + ns)
-	return err == nil
 }

@@ -23,6 +23,7 @@ func TestLab(t *testing.T) {
 	defer cancel()
 	l, err := lab.New(ctx, lab.Config{
 		Hosts:          20,
+		SourceRouting:  true,
 		AnyIP:          true,
 		Conflict:       true,
 		ProxyARP:       4,
