@@ -1,0 +1,282 @@
+package typing_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lanscout/lanscout/snmp"
+	"github.com/lanscout/lanscout/typing"
+)
+
+// Devices written from MIB knowledge and vendors' documentation, not from
+// the dev corpus: they keep the rules honest about whole product families.
+func TestSyntheticDevices(t *testing.T) {
+	c, err := typing.New(typing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name       string
+		in         typing.Input
+		want       typing.Category
+		vendor     string // substring, "" to skip
+		model      string
+		serial     string
+		reasonPart string
+	}{
+		{
+			name: "net-snmp Linux server",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux web01 5.15.0-91-generic #101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023 x86_64"),
+				sysOID("1.3.6.1.4.1.8072.3.2.10"), services(72), hostResources(2),
+				ifTypes(1, 1, 24), ifTypes(2, 2, 6),
+			)},
+			want: typing.Server, reasonPart: "Linux",
+		},
+		{
+			name: "Windows 10 workstation",
+			in: typing.Input{Evidence: evidence(
+				descr("Hardware: Intel64 Family 6 Model 158 Stepping 10 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build 19045 Multiprocessor Free)"),
+				sysOID("1.3.6.1.4.1.311.1.1.3.1.1"), services(76), hostResources(1),
+			), MACVendor: "Dell Inc."},
+			want: typing.Workstation, vendor: "Microsoft",
+		},
+		{
+			name: "Windows Server domain controller",
+			in: typing.Input{Evidence: evidence(
+				descr("Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build 17763 Multiprocessor Free)"),
+				sysOID("1.3.6.1.4.1.311.1.1.3.1.3"), services(76), hostResources(0),
+			)},
+			want: typing.Server,
+		},
+		{
+			name: "HP LaserJet with JetDirect",
+			in: typing.Input{Evidence: evidence(
+				descr("HP ETHERNET MULTI-ENVIRONMENT,ROM none,JETDIRECT,JD153,EEPROM JSI23900,CIDATE 06/17/2021"),
+				sysOID("1.3.6.1.4.1.11.2.3.9.1"), services(72),
+				oidv(snmp.OIDHrDeviceType+".1", "1.3.6.1.2.1.25.3.1.5"),
+				str(snmp.OIDHrDeviceDescr+".1", "HP LaserJet M507"),
+				str(snmp.OIDPrtGeneralSerialNumber+".1", "PHBLK12345"),
+				num("1.3.6.1.2.1.43.5.1.1.1.1", 12),
+			)},
+			want: typing.Printer, model: "HP LaserJet M507", serial: "PHBLK12345", reasonPart: "Printer-MIB",
+		},
+		{
+			name: "APC Smart-UPS with UPS-MIB",
+			in: typing.Input{Evidence: evidence(
+				descr("APC Web/SNMP Management Card (MB:v4.1.0 PF:v6.8.2 PN:apc_hw05_aos_682.bin AF1:v6.8.2 AN1:apc_hw05_sumx_682.bin MN:AP9630 HR:05 SN: ZA1234567890 MD:01/01/2019)"),
+				sysOID("1.3.6.1.4.1.318.1.3.27"),
+				str(snmp.OIDUpsIdentManufacturer, "APC"),
+				str(snmp.OIDUpsIdentModel, "Smart-UPS 1500"),
+				num(snmp.OIDUpsBatteryStatus, 2),
+			)},
+			want: typing.Power, vendor: "APC", model: "Smart-UPS 1500", reasonPart: "UPS-MIB",
+		},
+		{
+			name: "APC NetBotz is an environment monitor",
+			in: typing.Input{Evidence: evidence(
+				descr("APC NetBotz Rack Monitor 250"),
+				sysOID("1.3.6.1.4.1.5528.100.20.10.2014"),
+			)},
+			want: typing.Environment,
+		},
+		{
+			name: "Axis camera",
+			in: typing.Input{Evidence: evidence(
+				descr("AXIS P3245-LV Network Camera 10.12.114 (2022)"),
+				sysOID("1.3.6.1.4.1.368.1.1"), ifTypes(1, 1, 6),
+			)},
+			want: typing.Camera, vendor: "Axis",
+		},
+		{
+			name: "Hikvision camera",
+			in: typing.Input{Evidence: evidence(
+				descr("Hikvision company products"),
+				sysOID("1.3.6.1.4.1.39165.1.1"),
+			)},
+			want: typing.Camera,
+		},
+		{
+			name: "Cisco Catalyst switch with ENTITY-MIB chassis",
+			in: typing.Input{Evidence: evidence(
+				descr("Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E3, RELEASE SOFTWARE (fc3)"),
+				sysOID("1.3.6.1.4.1.9.1.1208"), services(2),
+				gauge(snmp.OIDDot1dBaseNumPorts, 52), ifTypes(10101, 52, 6),
+				num(snmp.OIDEntPhysicalClass+".1001", 3),
+				str(snmp.OIDEntPhysicalModelName+".1001", "WS-C2960X-48FPD-L"),
+				str(snmp.OIDEntPhysicalSerialNum+".1001", "FOC1234X0AB"),
+			)},
+			want: typing.Switch, vendor: "Cisco", model: "WS-C2960X-48FPD-L", serial: "FOC1234X0AB",
+		},
+		{
+			name: "Cisco ISR router",
+			in: typing.Input{Evidence: evidence(
+				descr("Cisco IOS Software [Amsterdam], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 17.3.4a, RELEASE SOFTWARE (fc3)"),
+				sysOID("1.3.6.1.4.1.9.1.2068"), services(78), num(snmp.OIDIPForwarding, 1),
+				ifTypes(1, 4, 6), ifTypes(5, 2, 131),
+			)},
+			want: typing.Router,
+		},
+		{
+			name: "Cisco ASA",
+			in: typing.Input{Evidence: evidence(
+				descr("Cisco Adaptive Security Appliance Version 9.16(3)19"),
+				sysOID("1.3.6.1.4.1.9.1.2315"), num(snmp.OIDIPForwarding, 1), services(4),
+			)},
+			want: typing.Firewall,
+		},
+		{
+			name: "FortiGate says nothing but its enterprise",
+			in: typing.Input{Evidence: evidence(
+				descr(""), sysOID("1.3.6.1.4.1.12356.101.1.60001"), ifTypes(1, 10, 6),
+			)},
+			want: typing.Firewall, vendor: "Fortinet",
+		},
+		{
+			name: "F5 BIG-IP on its Linux kernel",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux bigip1 3.10.0-862.14.4.el7.ve.x86_64 #1 SMP Tue Jun 21 12:00:00 PDT 2022 x86_64"),
+				sysOID("1.3.6.1.4.1.3375.2.1.3.4.43"), hostResources(0),
+				str("1.3.6.1.4.1.3375.2.1.4.1.0", "BIG-IP"),
+			)},
+			want: typing.LoadBalancer,
+		},
+		{
+			name: "Synology NAS on stock net-snmp",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux nas 4.4.302+ #69057 SMP Fri Jan 12 17:02:28 CST 2024 x86_64"),
+				sysOID("1.3.6.1.4.1.8072.3.2.10"), hostResources(0),
+				str("1.3.6.1.4.1.6574.1.5.1.0", "DS920+"),
+				str("1.3.6.1.4.1.6574.1.5.2.0", "2030PDN123456"),
+			)},
+			want: typing.Storage, vendor: "Synology", model: "DS920+", serial: "2030PDN123456",
+		},
+		{
+			name: "Dell iDRAC",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux idrac 4.9.x #1 SMP"), sysOID("1.3.6.1.4.1.674.10892.5"),
+				str("1.3.6.1.4.1.674.10892.5.1.3.12.0", "PowerEdge R740"),
+				str("1.3.6.1.4.1.674.10892.5.1.3.2.0", "ABC1234"),
+			)},
+			want: typing.Management, model: "PowerEdge R740", serial: "ABC1234",
+		},
+		{
+			name: "HPE iLO",
+			in: typing.Input{Evidence: evidence(
+				descr("Integrated Lights-Out 5 2.72 Sep 04 2022"), sysOID("1.3.6.1.4.1.232.9.4.10"),
+			)},
+			want: typing.Management, vendor: "HPE",
+		},
+		{
+			name: "Yealink desk phone",
+			in: typing.Input{Evidence: evidence(
+				descr("Yealink SIP-T46S 66.86.0.15"), sysOID("1.3.6.1.4.1.37459.2.1"),
+			)},
+			want: typing.Phone,
+		},
+		{
+			name: "LLDP telephone capability, unknown maker",
+			in: typing.Input{Evidence: evidence(
+				descr("VoIP desk set"), sysOID("1.3.6.1.4.1.99991.1"),
+				bits(snmp.OIDLldpLocSysCapEnabled, 0x24, 0x00), // bridge + telephone
+			)},
+			want: typing.Phone,
+		},
+		{
+			name: "UniFi access point",
+			in: typing.Input{Evidence: evidence(
+				descr("UAP-AC-Pro-Gen2 6.5.62.14789"), sysOID("1.3.6.1.4.1.41112"),
+				num("1.2.840.10036.1.1.1.9.5", 1), ifTypes(1, 2, 71),
+			)},
+			want: typing.Wireless, vendor: "Ubiquiti",
+		},
+		{
+			name: "AKCP sensorProbe",
+			in: typing.Input{Evidence: evidence(
+				descr("sensorProbe2 SP2+ Ethernet Sensor"), sysOID("1.3.6.1.4.1.3854.1.2.2.1"),
+			)},
+			want: typing.Environment,
+		},
+		{
+			name: "Eaton ePDU",
+			in: typing.Input{Evidence: evidence(
+				descr("Eaton ePDU MA 1P IN:C20 16A OUT:12xC13, 4xC19"), sysOID("1.3.6.1.4.1.534.6.6.7"),
+			)},
+			want: typing.Power,
+		},
+		{
+			name: "NetApp filer",
+			in: typing.Input{Evidence: evidence(
+				descr("NetApp Release 9.8P6: Fri Jul 09 18:48:49 UTC 2021"), sysOID("1.3.6.1.4.1.789.2.5"),
+			)},
+			want: typing.Storage,
+		},
+		{
+			name: "unbranded L2 switch known only by its bridge",
+			in: typing.Input{Evidence: evidence(
+				sysOID("1.3.6.1.4.1.99992.1"), gauge(snmp.OIDDot1dBaseNumPorts, 24), ifTypes(1, 24, 6), services(2),
+			)},
+			want: typing.Switch,
+		},
+		{
+			name: "unbranded router known by forwarding and layer 3",
+			in: typing.Input{Evidence: evidence(
+				sysOID("1.3.6.1.4.1.99993.1"), num(snmp.OIDIPForwarding, 1), services(6), ifTypes(1, 3, 6),
+			)},
+			want: typing.Router,
+		},
+		{
+			name: "LLDP WLAN access point, unknown maker",
+			in: typing.Input{Evidence: evidence(
+				sysOID("1.3.6.1.4.1.99994.1"), bits(snmp.OIDLldpLocSysCapEnabled, 0x10, 0x00),
+			)},
+			want: typing.Wireless,
+		},
+		{
+			name: "answers but fits nothing",
+			in: typing.Input{Evidence: evidence(
+				descr("Model 7 controller"), sysOID("1.3.6.1.4.1.99995.1"),
+			)},
+			want: typing.Other, reasonPart: "no rule fits",
+		},
+		{
+			name: "no SNMP at all",
+			in:   typing.Input{MACVendor: "Apple, Inc."},
+			want: typing.Unknown, vendor: "Apple",
+		},
+		{
+			name: "empty evidence is no evidence",
+			in:   typing.Input{Evidence: snmp.NewEvidence()},
+			want: typing.Unknown,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := c.Classify(tc.in)
+			if res.Category != tc.want {
+				t.Fatalf("category %s, want %s; reasons: %s", res.Category, tc.want, strings.Join(res.Reasons, "; "))
+			}
+			if res.Confidence < 0 || res.Confidence > 1 {
+				t.Errorf("confidence %v out of [0,1]", res.Confidence)
+			}
+			if tc.want != typing.Unknown && res.Confidence == 0 {
+				t.Errorf("confidence 0 for a typed device")
+			}
+			if tc.vendor != "" && !strings.Contains(res.Vendor, tc.vendor) {
+				t.Errorf("vendor %q, want it to contain %q", res.Vendor, tc.vendor)
+			}
+			if tc.model != "" && res.Model != tc.model {
+				t.Errorf("model %q, want %q", res.Model, tc.model)
+			}
+			if tc.serial != "" && res.Serial != tc.serial {
+				t.Errorf("serial %q, want %q", res.Serial, tc.serial)
+			}
+			if len(res.Reasons) == 0 {
+				t.Errorf("no reasons")
+			}
+			if tc.reasonPart != "" && !strings.Contains(strings.Join(res.Reasons, "\n"), tc.reasonPart) {
+				t.Errorf("reasons %q do not mention %q", res.Reasons, tc.reasonPart)
+			}
+		})
+	}
+}
