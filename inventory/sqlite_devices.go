@@ -1,0 +1,489 @@
+package inventory
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lanscout/lanscout/snmp"
+	"github.com/lanscout/lanscout/typing"
+)
+
+const deviceCols = `d.id, d.subnet_id, d.ip, d.mac, d.mac_vendor, d.name, d.hostnames, d.found_by, d.state, d.category,
+	d.vendor, d.class_category, d.class_vendor, d.model, d.serial, d.confidence, d.reasons, d.admin_category,
+	d.admin_name, d.admin_notes, d.identified_by, d.identified_at, d.status, d.agent_id, d.match_kind,
+	d.missed_scans, d.first_seen, d.last_seen,
+	sn.version, sn.credential, sn.sys_name, sn.sys_descr, sn.sys_object_id, sn.sys_location, sn.sys_contact,
+	sn.uptime_s, sn.at`
+
+const deviceFrom = ` FROM devices d LEFT JOIN device_snmp sn ON sn.device_id = d.id`
+
+func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
+	var (
+		d                            Device
+		hostnames, foundBy, reasons  string
+		adminCat, adminName, notes   string
+		identifiedBy                 string
+		identifiedAt, agentID        sql.NullInt64
+		first, last                  int64
+		snVer, snCred, snName        sql.NullString
+		snDescr, snOID, snLoc, snCon sql.NullString
+		snUp, snAt                   sql.NullInt64
+	)
+	err := row.Scan(&d.ID, &d.SubnetID, &d.IP, &d.MAC, &d.MACVendor, &d.Name, &hostnames, &foundBy, &d.State,
+		&d.Category, &d.Vendor, &d.Classification.Category, &d.Classification.Vendor, &d.Model, &d.Serial,
+		&d.Classification.Confidence, &reasons, &adminCat, &adminName, &notes, &identifiedBy, &identifiedAt,
+		&d.Status, &agentID, &d.Match, &d.MissedScans, &first, &last,
+		&snVer, &snCred, &snName, &snDescr, &snOID, &snLoc, &snCon, &snUp, &snAt)
+	if err != nil {
+		return Device{}, err
+	}
+	d.Hostnames, d.FoundBy = stringsOf(hostnames), stringsOf(foundBy)
+	d.Classification.Model, d.Classification.Serial = d.Model, d.Serial
+	d.Classification.Reasons = stringsOf(reasons)
+	if identifiedBy != "" {
+		d.Identification = &Identification{Category: typing.Category(adminCat), Name: adminName, Notes: notes,
+			By: identifiedBy, At: nullTime(identifiedAt)}
+	}
+	d.AgentID = agentID.Int64
+	d.FirstSeen, d.LastSeen = timeOf(first), timeOf(last)
+	if snAt.Valid {
+		d.SNMP = &SNMPFacts{Version: snVer.String, Credential: snCred.String, SysName: snName.String,
+			SysDescr: snDescr.String, SysObjectID: snOID.String, SysLocation: snLoc.String, SysContact: snCon.String,
+			UptimeS: snUp.Int64, At: timeOf(snAt.Int64)}
+	}
+	return d, nil
+}
+
+var sortCols = map[DeviceSort]string{
+	SortIP:        "d.ip_key",
+	SortName:      "d.name",
+	SortMAC:       "d.mac",
+	SortVendor:    "d.vendor",
+	SortCategory:  "d.category",
+	SortFirstSeen: "d.first_seen",
+	SortLastSeen:  "d.last_seen",
+}
+
+// deviceWhere turns a query's filters into SQL. Every value is a bound
+// parameter; only column names from this file are spliced in.
+func deviceWhere(q DeviceQuery) (string, []any, error) {
+	var where []string
+	var args []any
+	if s := strings.TrimSpace(q.Search); s != "" {
+		pat := "%" + likeEscape(strings.ToLower(s)) + "%"
+		conds := []string{`d.ip LIKE ? ESCAPE '\'`, `lower(d.name) LIKE ? ESCAPE '\'`, `lower(d.vendor) LIKE ? ESCAPE '\'`,
+			`lower(d.model) LIKE ? ESCAPE '\'`, `lower(d.mac_vendor) LIKE ? ESCAPE '\'`, `lower(d.hostnames) LIKE ? ESCAPE '\'`}
+		args = append(args, pat, pat, pat, pat, pat, pat)
+		// MACs are matched without separators, so "00:1B:A9", "001ba9"
+		// and "00-1b-a9" all find the same devices.
+		if hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(s)); len(hex) >= 2 && isHex(hex) {
+			conds = append(conds, `d.mac_hex LIKE ?`)
+			args = append(args, "%"+hex+"%")
+		}
+		where = append(where, "("+strings.Join(conds, " OR ")+")")
+	}
+	if q.SubnetID != 0 {
+		where = append(where, `d.subnet_id = ?`)
+		args = append(args, q.SubnetID)
+	}
+	if q.Category != "" {
+		where = append(where, `d.category = ?`)
+		args = append(args, q.Category)
+	}
+	if q.State != "" {
+		if q.State != StateUp && q.State != StateGone {
+			return "", nil, fmt.Errorf("%w: state %q", ErrInvalid, q.State)
+		}
+		where = append(where, `d.state = ?`)
+		args = append(args, q.State)
+	}
+	if q.Vendor != "" {
+		where = append(where, `lower(d.vendor) = ?`)
+		args = append(args, strings.ToLower(q.Vendor))
+	}
+	if q.Status != "" {
+		where = append(where, `d.status = ?`)
+		args = append(args, q.Status)
+	}
+	if q.AgentID != 0 {
+		where = append(where, `d.agent_id = ?`)
+		args = append(args, q.AgentID)
+	}
+	if len(where) == 0 {
+		return "", nil, nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args, nil
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Devices implements DeviceStore.
+func (s *SQLite) Devices(ctx context.Context, q DeviceQuery) (DevicePage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 1000)
+	q.Offset = max(q.Offset, 0)
+	if q.Sort == "" {
+		q.Sort = SortIP
+	}
+	col, ok := sortCols[q.Sort]
+	if !ok {
+		return DevicePage{}, fmt.Errorf("list devices: %w: sort key %q", ErrInvalid, q.Sort)
+	}
+	where, args, err := deviceWhere(q)
+	if err != nil {
+		return DevicePage{}, fmt.Errorf("list devices: %w", err)
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	// One read transaction so the page and its total agree.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return DevicePage{}, fmt.Errorf("list devices: %w", err)
+	}
+	defer tx.Rollback()
+	page := DevicePage{Devices: []Device{}}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices d`+where, args...).Scan(&page.Total); err != nil {
+		return DevicePage{}, fmt.Errorf("count devices: %w", err)
+	}
+	order := " ORDER BY " + col + dir + ", d.id" + dir
+	rows, err := tx.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where+order+` LIMIT ? OFFSET ?`,
+		append(args, q.Limit, q.Offset)...)
+	if err != nil {
+		return DevicePage{}, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return DevicePage{}, fmt.Errorf("list devices: %w", err)
+		}
+		page.Devices = append(page.Devices, d)
+	}
+	if err := rows.Err(); err != nil {
+		return DevicePage{}, fmt.Errorf("list devices: %w", err)
+	}
+	return page, nil
+}
+
+// Device implements DeviceStore.
+func (s *SQLite) Device(ctx context.Context, id int64) (DeviceDetail, error) {
+	d, err := scanDevice(s.r.QueryRowContext(ctx, `SELECT `+deviceCols+deviceFrom+` WHERE d.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return DeviceDetail{}, fmt.Errorf("get device %d: %w", id, err)
+	}
+	det := DeviceDetail{Device: d, Sightings: []Sighting{}}
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, value, scanner_kind, scanner_id, first_seen, last_seen, count
+		FROM sightings WHERE device_id = ? ORDER BY kind, last_seen DESC`, id)
+	if err != nil {
+		return DeviceDetail{}, fmt.Errorf("get sightings of device %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sg Sighting
+		var first, last int64
+		if err := rows.Scan(&sg.Kind, &sg.Value, &sg.Scanner.Kind, &sg.Scanner.ID, &first, &last, &sg.Count); err != nil {
+			return DeviceDetail{}, fmt.Errorf("get sightings of device %d: %w", id, err)
+		}
+		sg.FirstSeen, sg.LastSeen = timeOf(first), timeOf(last)
+		det.Sightings = append(det.Sightings, sg)
+	}
+	if err := rows.Err(); err != nil {
+		return DeviceDetail{}, fmt.Errorf("get sightings of device %d: %w", id, err)
+	}
+	if det.Events, err = s.Events(ctx, EventQuery{DeviceID: id, Limit: 200}); err != nil {
+		return DeviceDetail{}, err
+	}
+	if d.AgentID != 0 {
+		a, err := s.Agent(ctx, d.AgentID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return DeviceDetail{}, err
+		}
+		if err == nil {
+			det.Agent = &a
+		}
+	}
+	return det, nil
+}
+
+// DeviceEvidence implements DeviceStore.
+func (s *SQLite) DeviceEvidence(ctx context.Context, id int64) (*snmp.Evidence, error) {
+	var raw sql.NullString
+	err := s.r.QueryRowContext(ctx, `SELECT sn.evidence FROM devices d LEFT JOIN device_snmp sn ON sn.device_id = d.id
+		WHERE d.id = ?`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get evidence of device %d: %w", id, err)
+	}
+	if !raw.Valid {
+		return nil, nil
+	}
+	ev := snmp.NewEvidence()
+	if err := json.Unmarshal([]byte(raw.String), ev); err != nil {
+		return nil, fmt.Errorf("decode evidence of device %d: %w", id, err)
+	}
+	return ev, nil
+}
+
+// Identify implements DeviceStore.
+func (s *SQLite) Identify(ctx context.Context, deviceID int64, id Identification) error {
+	clear := id.Category == "" && id.Name == "" && id.Notes == ""
+	if !clear {
+		if id.By == "" {
+			return fmt.Errorf("identify device %d: %w: who identifies it must be given", deviceID, ErrInvalid)
+		}
+		if id.Category != "" && !validCategory(id.Category) {
+			return fmt.Errorf("identify device %d: %w: category %q", deviceID, ErrInvalid, id.Category)
+		}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var (
+			ip, name, discName string
+			cat, classCat      typing.Category
+			subnetID           int64
+			agentID            sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT ip, name, disc_name, category, class_category, subnet_id, agent_id
+			FROM devices WHERE id = ?`, deviceID).Scan(&ip, &name, &discName, &cat, &classCat, &subnetID, &agentID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		newCat, newName := classCat, discName
+		if id.Category != "" {
+			newCat = id.Category
+		}
+		if id.Name != "" {
+			newName = id.Name
+		}
+		at := nullMS(now)
+		if clear {
+			id.By, at = "", sql.NullInt64{}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET admin_category = ?, admin_name = ?, admin_notes = ?,
+			identified_by = ?, identified_at = ?, category = ?, name = ?, status = ? WHERE id = ?`,
+			id.Category, id.Name, id.Notes, id.By, at, newCat, newName, statusOf(agentID.Int64, !clear), deviceID)
+		if err != nil {
+			return err
+		}
+		if newCat != cat {
+			return addEvent(ctx, tx, Event{At: now, Kind: EventCategoryChanged, SubnetID: subnetID, DeviceID: deviceID,
+				Old: string(cat), New: string(newCat), Message: fmt.Sprintf("%s set %s to %s (was %s)", orSystem(id.By), ip, newCat, cat)})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("identify device %d: %w", deviceID, err)
+	}
+	return nil
+}
+
+func orSystem(by string) string {
+	if by == "" {
+		return "an admin"
+	}
+	return by
+}
+
+func validCategory(c typing.Category) bool {
+	for _, k := range typing.Categories {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteDevice implements DeviceStore.
+func (s *SQLite) DeleteDevice(ctx context.Context, id int64) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM devices WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete device %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete device %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// Events implements DeviceStore.
+func (s *SQLite) Events(ctx context.Context, q EventQuery) ([]Event, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	var where []string
+	var args []any
+	if q.DeviceID != 0 {
+		where, args = append(where, `device_id = ?`), append(args, q.DeviceID)
+	}
+	if q.SubnetID != 0 {
+		where, args = append(where, `subnet_id = ?`), append(args, q.SubnetID)
+	}
+	if len(q.Kinds) > 0 {
+		where = append(where, `kind IN (`+strings.TrimSuffix(strings.Repeat("?,", len(q.Kinds)), ",")+`)`)
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
+	if !q.Since.IsZero() {
+		where, args = append(where, `at >= ?`), append(args, msOf(q.Since))
+	}
+	if q.AfterID != 0 {
+		where, args = append(where, `id > ?`), append(args, q.AfterID)
+	}
+	query := `SELECT id, at, kind, subnet_id, device_id, scan_id, old_value, new_value, message FROM events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// A follower (AfterID) reads forward; everyone else wants the latest.
+	if q.AfterID != 0 {
+		query += ` ORDER BY id ASC LIMIT ?`
+	} else {
+		query += ` ORDER BY id DESC LIMIT ?`
+	}
+	rows, err := s.r.QueryContext(ctx, query, append(args, q.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var e Event
+		var at int64
+		var subnet, device, scanID sql.NullInt64
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &subnet, &device, &scanID, &e.Old, &e.New, &e.Message); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		e.At, e.SubnetID, e.DeviceID, e.ScanID = timeOf(at), subnet.Int64, device.Int64, scanID.Int64
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Dashboard implements DeviceStore.
+func (s *SQLite) Dashboard(ctx context.Context) (Dashboard, error) {
+	var db Dashboard
+	now := s.now()
+	cats := map[typing.Category]int{}
+	rows, err := s.r.QueryContext(ctx, `SELECT state, category, COUNT(*) FROM devices GROUP BY state, category`)
+	if err != nil {
+		return db, fmt.Errorf("dashboard: count categories: %w", err)
+	}
+	for rows.Next() {
+		var state DeviceState
+		var cat typing.Category
+		var n int
+		if err := rows.Scan(&state, &cat, &n); err != nil {
+			rows.Close()
+			return db, fmt.Errorf("dashboard: count categories: %w", err)
+		}
+		if state == StateGone {
+			db.Gone += n
+			continue
+		}
+		db.Devices += n
+		cats[cat] += n
+	}
+	rows.Close()
+	for _, c := range typing.Categories {
+		db.ByCategory = append(db.ByCategory, CategoryCount{Category: c, Count: cats[c]})
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM agents`).Scan(&db.Agents); err != nil {
+		return db, fmt.Errorf("dashboard: count agents: %w", err)
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE first_seen >= ?`,
+		msOf(now.Add(-7*24*time.Hour))).Scan(&db.NewThisWeek); err != nil {
+		return db, fmt.Errorf("dashboard: count new devices: %w", err)
+	}
+
+	// Per-day buckets by integer division of milliseconds: no date
+	// functions, so the query is the same on PostgreSQL.
+	const day = int64(24 * time.Hour / time.Millisecond)
+	today := now.UTC().Truncate(24 * time.Hour)
+	start := today.AddDate(0, 0, -29)
+	perDay := map[int64]int{}
+	rows, err = s.r.QueryContext(ctx, `SELECT first_seen / ?, COUNT(*) FROM devices WHERE first_seen >= ? GROUP BY first_seen / ?`,
+		day, msOf(start), day)
+	if err != nil {
+		return db, fmt.Errorf("dashboard: devices per day: %w", err)
+	}
+	for rows.Next() {
+		var d int64
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			rows.Close()
+			return db, fmt.Errorf("dashboard: devices per day: %w", err)
+		}
+		perDay[d] = n
+	}
+	rows.Close()
+	for t := start; !t.After(today); t = t.AddDate(0, 0, 1) {
+		db.NewPerDay = append(db.NewPerDay, DayCount{Day: t, Count: perDay[msOf(t)/day]})
+	}
+
+	subnets, err := s.Subnets(ctx)
+	if err != nil {
+		return db, fmt.Errorf("dashboard: %w", err)
+	}
+	counts, err := s.SubnetCounts(ctx)
+	if err != nil {
+		return db, fmt.Errorf("dashboard: %w", err)
+	}
+	byID := map[int64]SubnetCounts{}
+	for _, c := range counts {
+		byID[c.SubnetID] = c
+	}
+	last := map[int64]ScanRun{}
+	rows, err = s.r.QueryContext(ctx, `SELECT `+scanRunCols+` FROM scans WHERE id IN (SELECT MAX(id) FROM scans GROUP BY subnet_id)`)
+	if err != nil {
+		return db, fmt.Errorf("dashboard: last scans: %w", err)
+	}
+	for rows.Next() {
+		r, err := scanScanRun(rows)
+		if err != nil {
+			rows.Close()
+			return db, fmt.Errorf("dashboard: last scans: %w", err)
+		}
+		last[r.SubnetID] = r
+	}
+	rows.Close()
+	db.Subnets = []SubnetCoverage{}
+	for _, sn := range subnets {
+		c := byID[sn.ID]
+		c.SubnetID = sn.ID
+		cov := SubnetCoverage{Subnet: sn, Counts: c, Coverage: c.Coverage()}
+		if r, ok := last[sn.ID]; ok {
+			cov.LastScan = &r
+		}
+		db.Subnets = append(db.Subnets, cov)
+	}
+	if db.Recent, err = s.Events(ctx, EventQuery{Limit: 20}); err != nil {
+		return db, fmt.Errorf("dashboard: %w", err)
+	}
+	return db, nil
+}
