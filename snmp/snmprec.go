@@ -190,13 +190,18 @@ func WriteSnmprec(w io.Writer, vars []Var) error {
 		var tag, value string
 		switch v.Kind {
 		case OctetString, Opaque:
-			if isPrintable(v.Bytes) && !strings.ContainsAny(string(v.Bytes), "\r\n|") {
+			if isPlainText(v.Bytes) {
 				tag, value = strconv.Itoa(int(v.Kind)), string(v.Bytes)
 			} else {
 				tag, value = strconv.Itoa(int(v.Kind))+"x", hex.EncodeToString(v.Bytes)
 			}
 		case IPAddress:
-			tag, value = strconv.Itoa(int(v.Kind)), v.Text()
+			// Only 4-byte addresses have a dotted form that reads back.
+			if len(v.Bytes) == 4 {
+				tag, value = strconv.Itoa(int(v.Kind)), v.Text()
+			} else {
+				tag, value = strconv.Itoa(int(v.Kind))+"x", hex.EncodeToString(v.Bytes)
+			}
 		default:
 			tag, value = strconv.Itoa(int(v.Kind)), v.Text()
 		}
@@ -208,4 +213,17 @@ func WriteSnmprec(w io.Writer, vars []Var) error {
 		return fmt.Errorf("write snmprec: %w", err)
 	}
 	return nil
+}
+
+// isPlainText reports whether b can be written unencoded: printable ASCII
+// without the record separators. Anything else goes in hex, which every
+// snmprec reader (snmpsim included) decodes byte for byte, whereas raw
+// non-ASCII text would depend on the reader's idea of the file encoding.
+func isPlainText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c >= 0x7f || c == '|' {
+			return false
+		}
+	}
+	return true
 }

@@ -138,18 +138,29 @@ func isPrintable(b []byte) bool {
 }
 
 // NormalizeOID strips a leading dot and checks that s is dotted decimal.
+// Arcs are returned in canonical form (no leading zeros), so that equal
+// OIDs are equal strings, which CompareOID and map keys rely on.
 func NormalizeOID(s string) (string, error) {
 	s = strings.TrimPrefix(s, ".")
 	if s == "" {
 		return "", fmt.Errorf("empty OID")
 	}
-	for _, part := range strings.Split(s, ".") {
+	canonical := true
+	parts := strings.Split(s, ".")
+	for i, part := range parts {
 		if part == "" {
-			return "", fmt.Errorf("OID %q: empty arc", s)
+			return "", fmt.Errorf("OID %q: empty arc", clip(s))
 		}
-		if _, err := strconv.ParseUint(part, 10, 32); err != nil {
-			return "", fmt.Errorf("OID %q: arc %q is not a number below 2^32", s, part)
+		n, err := strconv.ParseUint(part, 10, 32)
+		if err != nil {
+			return "", fmt.Errorf("OID %q: arc %q is not a number below 2^32", clip(s), clip(part))
 		}
+		if len(part) > 1 && part[0] == '0' {
+			parts[i], canonical = strconv.FormatUint(n, 10), false
+		}
+	}
+	if !canonical {
+		return strings.Join(parts, "."), nil
 	}
 	return s, nil
 }
