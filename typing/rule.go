@@ -407,6 +407,9 @@ func enterpriseOf(oid string) (uint32, bool) {
 		return 0, false
 	}
 	arc, _, _ := strings.Cut(rest, ".")
+	if len(arc) > 1 && arc[0] == '0' {
+		return 0, false // not a canonical arc; agents never send one
+	}
 	n, err := strconv.ParseUint(arc, 10, 32)
 	return uint32(n), err == nil
 }
