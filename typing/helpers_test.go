@@ -6,14 +6,18 @@ import (
 
 // Builders of synthetic evidence, so a test reads like an agent's answer.
 
-func str(oid, s string) snmp.Var { return snmp.Var{Name: oid, Kind: snmp.OctetString, Bytes: []byte(s)} }
-func oidv(oid, v string) snmp.Var { return snmp.Var{Name: oid, Kind: snmp.ObjectID, OID: v} }
-func num(oid string, n int64) snmp.Var { return snmp.Var{Name: oid, Kind: snmp.Integer, Int: n} }
+func str(oid, s string) snmp.Var {
+	return snmp.Var{Name: oid, Kind: snmp.OctetString, Bytes: []byte(s)}
+}
+func oidv(oid, v string) snmp.Var         { return snmp.Var{Name: oid, Kind: snmp.ObjectID, OID: v} }
+func num(oid string, n int64) snmp.Var    { return snmp.Var{Name: oid, Kind: snmp.Integer, Int: n} }
 func gauge(oid string, n uint64) snmp.Var { return snmp.Var{Name: oid, Kind: snmp.Gauge32, Uint: n} }
-func bits(oid string, b ...byte) snmp.Var { return snmp.Var{Name: oid, Kind: snmp.OctetString, Bytes: b} }
+func bits(oid string, b ...byte) snmp.Var {
+	return snmp.Var{Name: oid, Kind: snmp.OctetString, Bytes: b}
+}
 
-func descr(s string) snmp.Var { return str(snmp.OIDSysDescr, s) }
-func sysOID(s string) snmp.Var { return oidv(snmp.OIDSysObjectID, s) }
+func descr(s string) snmp.Var   { return str(snmp.OIDSysDescr, s) }
+func sysOID(s string) snmp.Var  { return oidv(snmp.OIDSysObjectID, s) }
 func services(n int64) snmp.Var { return num(snmp.OIDSysServices, n) }
 
 // ifTypes returns n interfaces of IANAifType t, indexed from first.
