@@ -142,13 +142,15 @@ const maxParallelCredentials = 8
 // that has gone away costs two timeouts: the remembered credential's, then
 // the others'.
 //
-// On failure the Answer is still returned, with Tried filled in. When the
+// When no credential works, the Answer is nil and the error is a
+// *ProbeError listing every credential's failure; it wraps ErrAuthFailed
+// if some v3 agent rejected a credential, else ErrUnreachable. When the
 // device answers but stops mid-way, the Answer holds the partial evidence
 // and the error wraps ErrUnreachable.
 func (p *Prober) Probe(ctx context.Context, addr netip.Addr) (*Answer, error) {
 	sess, ans, err := p.Open(ctx, addr)
 	if err != nil {
-		return ans, err
+		return nil, err
 	}
 	defer sess.Close()
 	ev, err := Gather(ctx, sess, p.plan)
@@ -162,7 +164,7 @@ func (p *Prober) Probe(ctx context.Context, addr netip.Addr) (*Answer, error) {
 // Open finds the credential as Probe does and returns its open Session
 // (the caller closes it) instead of gathering evidence, for callers that
 // read the device themselves (lanscout snmp walk). The Answer has no
-// Evidence.
+// Evidence. Errors are as Probe's.
 func (p *Prober) Open(ctx context.Context, addr netip.Addr) (*Session, *Answer, error) {
 	target := netip.AddrPortFrom(addr.Unmap(), p.port)
 	ans := &Answer{}
@@ -178,7 +180,7 @@ func (p *Prober) Open(ctx context.Context, addr netip.Addr) (*Session, *Answer, 
 		} else {
 			ans.Tried = append(ans.Tried, *cerr)
 			if cerr.Reason == Refused || ctx.Err() != nil {
-				return nil, ans, p.failure(ctx, addr, ans.Tried)
+				return nil, nil, p.failure(ctx, addr, ans.Tried)
 			}
 			rest = append(append([]Credential(nil), p.creds[:i]...), p.creds[i+1:]...)
 		}
@@ -188,7 +190,7 @@ func (p *Prober) Open(ctx context.Context, addr netip.Addr) (*Session, *Answer, 
 		sess, winner, tried = p.race(ctx, target, rest)
 		ans.Tried = append(ans.Tried, tried...)
 		if sess == nil {
-			return nil, ans, p.failure(ctx, addr, ans.Tried)
+			return nil, nil, p.failure(ctx, addr, ans.Tried)
 		}
 	}
 	ans.Credential, ans.Version = winner.Name, winner.Version.String()
@@ -301,25 +303,46 @@ func (p *Prober) try(ctx context.Context, target netip.AddrPort, c Credential) (
 	return s, nil
 }
 
-// failure builds Probe's error when no credential worked.
-func (p *Prober) failure(ctx context.Context, addr netip.Addr, tried []CredentialError) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("snmp probe %s: %w", addr, err)
+// ProbeError is Probe's error when no credential worked.
+type ProbeError struct {
+	Addr  netip.Addr
+	Tried []CredentialError // every credential's failure, in the order tried
+	err   error             // ErrUnreachable, ErrAuthFailed or the context's error
+}
+
+func (e *ProbeError) Error() string {
+	if errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded) {
+		return fmt.Sprintf("snmp probe %s: %v", e.Addr, e.err)
 	}
-	parts := make([]string, len(tried))
-	auth := false
-	for i, t := range tried {
+	parts := make([]string, len(e.Tried))
+	for i, t := range e.Tried {
 		parts[i] = fmt.Sprintf("%s: %s", t.Credential, t.Reason)
-		if t.Reason == AuthFailed {
+		if t.Reason == AuthFailed || t.Reason == Failed {
 			parts[i] = fmt.Sprintf("%s: %v", t.Credential, t.Err)
-			auth = true
 		}
 	}
 	summary := strings.Join(parts, "; ")
-	if auth {
-		return fmt.Errorf("snmp probe %s: no credential accepted (%s): %w", addr, summary, ErrAuthFailed)
+	if errors.Is(e.err, ErrAuthFailed) {
+		return fmt.Sprintf("snmp probe %s: no credential accepted (%s)", e.Addr, summary)
 	}
-	return fmt.Errorf("snmp probe %s: %w (%s)", addr, ErrUnreachable, summary)
+	return fmt.Sprintf("snmp probe %s: %v (%s)", e.Addr, e.err, summary)
+}
+
+func (e *ProbeError) Unwrap() error { return e.err }
+
+// failure builds the error for when no credential worked.
+func (p *Prober) failure(ctx context.Context, addr netip.Addr, tried []CredentialError) error {
+	e := &ProbeError{Addr: addr, Tried: tried, err: ErrUnreachable}
+	if err := ctx.Err(); err != nil {
+		e.err = err
+		return e
+	}
+	for _, t := range tried {
+		if t.Reason == AuthFailed {
+			e.err = ErrAuthFailed
+		}
+	}
+	return e
 }
 
 // MemoryFile is a Memory, safe for concurrent use, kept in memory and

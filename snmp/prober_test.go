@@ -210,11 +210,12 @@ func TestProberNoAgent(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second) // less than one timeout: refusal must be instant
 		defer cancel()
 		ans, err := p.Probe(ctx, netip.MustParseAddr("127.0.0.1"))
-		if !errors.Is(err, snmp.ErrUnreachable) {
-			t.Fatalf("err = %v, want ErrUnreachable", err)
+		if !errors.Is(err, snmp.ErrUnreachable) || ans != nil {
+			t.Fatalf("Probe = %v, %v; want nil, ErrUnreachable", ans, err)
 		}
-		if len(ans.Tried) == 0 || ans.Tried[0].Reason != snmp.Refused {
-			t.Errorf("tried = %v", ans.Tried)
+		var perr *snmp.ProbeError
+		if !errors.As(err, &perr) || len(perr.Tried) == 0 || perr.Tried[0].Reason != snmp.Refused {
+			t.Errorf("err = %#v", err)
 		}
 	})
 	t.Run("silent", func(t *testing.T) {
@@ -232,14 +233,15 @@ func TestProberNoAgent(t *testing.T) {
 		// The three credentials are tried at once: well under 3 timeouts.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		ans, err := p.Probe(ctx, netip.MustParseAddr("127.0.0.1"))
+		_, err = p.Probe(ctx, netip.MustParseAddr("127.0.0.1"))
 		if !errors.Is(err, snmp.ErrUnreachable) {
 			t.Fatalf("err = %v, want ErrUnreachable", err)
 		}
-		if len(ans.Tried) != 3 {
-			t.Errorf("tried = %v", ans.Tried)
+		var perr *snmp.ProbeError
+		if !errors.As(err, &perr) || len(perr.Tried) != 3 {
+			t.Fatalf("err = %#v", err)
 		}
-		for _, c := range ans.Tried {
+		for _, c := range perr.Tried {
 			if c.Reason != snmp.NoAnswer {
 				t.Errorf("%v", c)
 			}
