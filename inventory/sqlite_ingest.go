@@ -412,7 +412,7 @@ type merged struct {
 func mergeDevice(cur *devRow, d scan.Device, mac string) merged {
 	m := merged{
 		macVendor:     d.MACVendor,
-		discName:      d.Name(),
+		discName:      strings.TrimSuffix(d.Name(), "."),
 		hostnames:     toJSON(nonNil(d.Hostnames)),
 		foundBy:       toJSON(nonNil(d.FoundBy)),
 		classCategory: typing.Category(d.Category),
