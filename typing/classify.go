@@ -123,10 +123,18 @@ func (c *Classifier) Classify(in Input) Result {
 			admin = append(admin, fired{&c.admin[i], m})
 		}
 	}
+	var fallback []fired
 	for i := range c.builtin {
 		if ok, m := f.evalAll(c.builtin[i].When); ok {
-			builtin = append(builtin, fired{&c.builtin[i], m})
+			if c.builtin[i].Fallback {
+				fallback = append(fallback, fired{&c.builtin[i], m})
+			} else {
+				builtin = append(builtin, fired{&c.builtin[i], m})
+			}
 		}
+	}
+	if !votes(builtin) {
+		builtin = append(builtin, fallback...)
 	}
 
 	var res Result
@@ -179,6 +187,17 @@ func (f *facts) evalAll(conds []Cond) (bool, string) {
 		}
 	}
 	return true, m
+}
+
+// votes reports whether any fired rule names a category (some only name a
+// model or vendor).
+func votes(fs []fired) bool {
+	for _, x := range fs {
+		if x.rule.Category != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // byCategory returns the fired rules voting for cat, strongest first.

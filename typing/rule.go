@@ -34,6 +34,10 @@ type Rule struct {
 	// Weight in (0, 1]: how sure the rule alone makes us. Defaults to 1 for
 	// admin rules; required for built-in rules with a category.
 	Weight float64 `yaml:"weight"`
+	// Fallback rules count only when no other rule voted: they hold base
+	// rates ("an unknown embedded device is most likely network gear"),
+	// which must never outvote real evidence, however weak.
+	Fallback bool `yaml:"fallback"`
 	// When lists the conditions; all must hold.
 	When []Cond `yaml:"when"`
 	// Reason is the plain-words explanation. Placeholders: {enterprise}

@@ -235,9 +235,16 @@ func TestSyntheticDevices(t *testing.T) {
 		{
 			name: "answers but fits nothing",
 			in: typing.Input{Evidence: evidence(
-				descr("Model 7 controller"), sysOID("1.3.6.1.4.1.99995.1"),
+				descr("Model 7 controller"), num(snmp.OIDSysUpTime, 5),
 			)},
 			want: typing.Other, reasonPart: "no rule fits",
+		},
+		{
+			name: "unknown embedded device falls back on the base rate",
+			in: typing.Input{Evidence: evidence(
+				descr("Model 7 controller"), sysOID("1.3.6.1.4.1.99995.1"),
+			)},
+			want: typing.Switch, reasonPart: "most such devices are network equipment",
 		},
 		{
 			name: "no SNMP at all",
