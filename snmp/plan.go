@@ -103,10 +103,13 @@ var entityChassisColumns = []string{
 }
 
 // DefaultPlan returns the evidence every responder is asked for. It costs a
-// handful of round trips: 4 Gets of at most 16 scalars, about 8 bounded
-// walks (most answered by one GETBULK, several skipped when their gate is
-// closed), one Get for the ENTITY-MIB chassis row when it is not at index 1,
-// and at most a few single-row probes of the device's own vendor subtree.
+// handful of round trips: 3 Gets of at most 16 scalars; 6 walks every
+// device answers (sysORID, ifType, entPhysicalClass, Printer-MIB presence,
+// IEEE 802.11 presence, entPhySensorType), each one GETBULK except ifType
+// on devices with more than one response's worth of interfaces; 3 walks
+// only for Host-Resources hosts, 3 only for printers; one Get for the
+// ENTITY-MIB chassis row; and a single-response probe of the vendor's own
+// subtree for APC and Ubiquiti devices. About 10 requests per device.
 //
 // A fresh slice is returned on every call, so callers may extend it.
 func DefaultPlan() Plan {

@@ -82,7 +82,7 @@ func New(opts Options) (*Classifier, error) {
 	}
 	for i, r := range opts.AdminRules {
 		r.admin = true
-		r.When = append([]Cond(nil), r.When...)
+		r.When = cloneConds(r.When) // compiling must not write to the caller's rules
 		if err := r.validate(); err != nil {
 			return nil, fmt.Errorf("typing: admin rule %d %q: %w", i, r.ID, err)
 		}
@@ -96,6 +96,23 @@ func New(opts Options) (*Classifier, error) {
 		c.admin = append(c.admin, rules...)
 	}
 	return c, nil
+}
+
+func cloneConds(cs []Cond) []Cond {
+	if cs == nil {
+		return nil
+	}
+	out := make([]Cond, len(cs))
+	for i, c := range cs {
+		c.Any = cloneConds(c.Any)
+		c.All = cloneConds(c.All)
+		if c.Not != nil {
+			n := cloneConds([]Cond{*c.Not})[0]
+			c.Not = &n
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // fired is a rule that held, with what it matched.

@@ -287,3 +287,21 @@ func TestSyntheticDevices(t *testing.T) {
 		})
 	}
 }
+
+func TestClassifyConcurrently(t *testing.T) {
+	c, err := typing.New(typing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := evidence(descr("Cisco IOS Software, C2960X Software"), sysOID("1.3.6.1.4.1.9.1.1208"), ifTypes(1, 24, 6))
+	want := c.Classify(typing.Input{Evidence: ev})
+	done := make(chan typing.Result)
+	for i := 0; i < 8; i++ {
+		go func() { done <- c.Classify(typing.Input{Evidence: ev}) }()
+	}
+	for i := 0; i < 8; i++ {
+		if got := <-done; got.Category != want.Category || got.Confidence != want.Confidence {
+			t.Errorf("concurrent result %+v differs from %+v", got, want)
+		}
+	}
+}
