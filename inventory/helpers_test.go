@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -118,3 +119,5 @@ func eventKinds(t testing.TB, s Store, q EventQuery) []EventKind {
 	}
 	return out
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
