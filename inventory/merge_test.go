@@ -40,10 +40,10 @@ func TestMerge(t *testing.T) {
 	}
 
 	scanOnce(t, s, clk, office.ID,
-		dev("192.168.10.11", "3c:52:82:00:00:01", "", ""),                           // alice by MAC
-		dev("192.168.10.12", "8c:ae:4c:00:00:99", "bob-laptop", ""),                 // bob behind a USB NIC: by DNS name
+		dev("192.168.10.11", "3c:52:82:00:00:01", "", ""),                             // alice by MAC
+		dev("192.168.10.12", "8c:ae:4c:00:00:99", "bob-laptop", ""),                   // bob behind a USB NIC: by DNS name
 		withSNMP(dev("192.168.10.13", "00:1b:a9:00:00:13", "", "printer"), "prn", ""), // a printer, no agent
-		dev("192.168.10.14", "02:00:00:00:00:14", "template-vm", ""),                // ambiguous name
+		dev("192.168.10.14", "02:00:00:00:00:14", "template-vm", ""),                  // ambiguous name
 		withSNMP(dev("192.168.10.15", "00:50:56:00:00:15", "", "server"), "db-1", "VMW-1234"),
 	)
 	// db-1 installs an agent later, on a different MAC: the serial matches.
