@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -256,4 +258,72 @@ func TestNetnsListen(t *testing.T) {
 		}
 	}
 	t.Fatalf("host %s never reported: %v", hostIP, ctx.Err())
+}
+
+// dropNetRaw removes CAP_NET_RAW from the calling thread's effective set.
+// Sockets are created by the thread that asks, so this makes the rest of
+// the thread's sweep behave as an unprivileged process would.
+func dropNetRaw() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return err
+	}
+	data[0].Effective &^= 1 << unix.CAP_NET_RAW
+	return unix.Capset(&hdr, &data[0])
+}
+
+// TestNetnsWithoutCapNetRaw: without CAP_NET_RAW (and with ping sockets
+// disabled, the default in a new namespace) arp, icmp and Listen fail
+// with a PrivilegeError, and auto falls back to TCP connects, which find
+// the hosts by their RSTs.
+func TestNetnsWithoutCapNetRaw(t *testing.T) {
+	seg := newSegment(t, 10)
+	ts, err := discover.ParseTargets([]string{netip.PrefixFrom(seg.scannerIP, 28).Masked().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		arpErr, icmpErr, listenErr, autoErr error
+		auto                                *discover.Result
+	)
+	err = inNetns(seg.scanner, func() {
+		if err := dropNetRaw(); err != nil {
+			arpErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, arpErr = discover.Sweep(ctx, ts, discover.Options{Method: discover.MethodARP, NoDNS: true})
+		_, icmpErr = discover.Sweep(ctx, ts, discover.Options{Method: discover.MethodICMP, NoDNS: true})
+		listenErr = discover.Listen(ctx, "s0", nil, func(discover.Host) {})
+		auto, autoErr = discover.Sweep(ctx, ts, discover.Options{NoDNS: true, TCPPorts: []uint16{22}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range map[string]error{"arp": arpErr, "icmp": icmpErr, "listen": listenErr} {
+		var pe *discover.PrivilegeError
+		if !errors.As(e, &pe) || !errors.Is(e, os.ErrPermission) || !strings.Contains(e.Error(), "needs CAP_NET_RAW") {
+			t.Errorf("%s without CAP_NET_RAW: %v, want a PrivilegeError", name, e)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(icmpErr), "ping_group_range") {
+		t.Errorf("icmp error %v does not mention ping_group_range", icmpErr)
+	}
+	if autoErr != nil {
+		t.Fatalf("auto without CAP_NET_RAW: %v", autoErr)
+	}
+	t.Logf("auto without CAP_NET_RAW: %d hosts, warnings %q", len(auto.Hosts), auto.Warnings)
+	if len(auto.Hosts) != 10+1 { // the hosts and the scanner itself, which refuses too
+		t.Errorf("auto found %d hosts, want 11", len(auto.Hosts))
+	}
+	for _, h := range auto.Hosts {
+		if !slices.Equal(h.FoundBy, []string{"tcp/22"}) || h.MAC != nil {
+			t.Errorf("%s: FoundBy %v MAC %v, want tcp/22 and no MAC", h.IP, h.FoundBy, h.MAC)
+		}
+	}
+	if w := strings.Join(auto.Warnings, "\n"); !strings.Contains(w, "with ICMP and TCP instead") || !strings.Contains(w, "with TCP only") {
+		t.Errorf("warnings %q do not explain the fallbacks", auto.Warnings)
+	}
 }
