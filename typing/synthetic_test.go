@@ -212,6 +212,69 @@ func TestSyntheticDevices(t *testing.T) {
 			want: typing.Storage,
 		},
 		{
+			name: "Juniper SRX calls itself a router but is a firewall",
+			in: typing.Input{Evidence: evidence(
+				descr("Juniper Networks, Inc. srx340 internet router, kernel JUNOS 21.2R3-S2.9"),
+				sysOID("1.3.6.1.4.1.2636.1.1.1.2.135"),
+			)},
+			want: typing.Firewall, vendor: "Juniper",
+		},
+		{
+			name: "Check Point gateway on its Linux kernel with Host Resources",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux gw-01 3.10.0-957.21.3cpx86_64 #1 SMP Tue Jan 28 17:26:12 IST 2020 x86_64"),
+				sysOID("1.3.6.1.4.1.2620.1.6.123.1.64"), hostResources(0),
+			)},
+			want: typing.Firewall,
+		},
+		{
+			name: "pfSense on FreeBSD's agent",
+			in: typing.Input{Evidence: evidence(
+				descr("pfSense fw.example 2.7.2-RELEASE FreeBSD 14.0-CURRENT amd64"),
+				sysOID("1.3.6.1.4.1.12325.1.1.2.1.1"), hostResources(0),
+			)},
+			want: typing.Firewall,
+		},
+		{
+			name: "Cisco lightweight AP",
+			in: typing.Input{Evidence: evidence(
+				descr("Cisco AP Software, ap3g3-k9w8 Version: 8.10.185.0"),
+				sysOID("1.3.6.1.4.1.9.1.2240"),
+			)},
+			want: typing.Wireless,
+		},
+		{
+			name: "airOS radio answers the UBNT airMAX MIB",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux 2.6.32.68 #1 Tue Dec 5 11:01:27 EET 2017 mips"),
+				sysOID("1.3.6.1.4.1.10002.1"),
+				num("1.3.6.1.4.1.41112.1.4.1.1.2.1", 5800),
+			)},
+			want: typing.Wireless, vendor: "Ubiquiti",
+		},
+		{
+			name: "MikroTik router with Host Resources",
+			in: typing.Input{Evidence: evidence(
+				descr("RouterOS CCR2004-16G-2S+"), sysOID("1.3.6.1.4.1.14988.1"), hostResources(0),
+			)},
+			want: typing.Router, model: "CCR2004-16G-2S+",
+		},
+		{
+			name: "HPE MSA array",
+			in: typing.Input{Evidence: evidence(
+				descr("HPE MSA 2060 Storage"), sysOID("1.3.6.1.4.1.11.10.2.1.3.25"),
+			)},
+			want: typing.Storage,
+		},
+		{
+			name: "net-snmp host takes its maker from the MAC",
+			in: typing.Input{Evidence: evidence(
+				descr("Linux pi 6.1.21-v8+ #1642 SMP PREEMPT Mon Apr  3 17:24:16 BST 2023 aarch64"),
+				sysOID("1.3.6.1.4.1.8072.3.2.10"),
+			), MACVendor: "Raspberry Pi Trading Ltd"},
+			want: typing.Server, vendor: "Raspberry Pi",
+		},
+		{
 			name: "unbranded L2 switch known only by its bridge",
 			in: typing.Input{Evidence: evidence(
 				sysOID("1.3.6.1.4.1.99992.1"), gauge(snmp.OIDDot1dBaseNumPorts, 24), ifTypes(1, 24, 6), services(2),
