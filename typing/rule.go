@@ -162,7 +162,12 @@ func parseRules(b []byte, admin bool) ([]Rule, error) {
 		}
 		r.admin = admin
 		if err := r.validate(); err != nil {
-			return nil, fmt.Errorf("line %d: rule %q: %w", r.line, r.ID, err)
+			line := r.line
+			var ce *condError
+			if errors.As(err, &ce) && i < len(doc.Rules) {
+				line = condLine(&doc.Rules[i], ce.index)
+			}
+			return nil, fmt.Errorf("line %d: rule %q: %w", line, r.ID, err)
 		}
 		if prev, dup := seen[r.ID]; dup {
 			return nil, fmt.Errorf("line %d: rule %q: duplicate id (first at line %d)", r.line, r.ID, prev)
@@ -170,6 +175,32 @@ func parseRules(b []byte, admin bool) ([]Rule, error) {
 		seen[r.ID] = r.line
 	}
 	return f.Rules, nil
+}
+
+// condError names the condition that failed validation, so the loader can
+// point at its line.
+type condError struct {
+	index int
+	err   error
+}
+
+func (e *condError) Error() string { return fmt.Sprintf("when[%d]: %v", e.index, e.err) }
+func (e *condError) Unwrap() error { return e.err }
+
+// condLine returns the line of when[i] in a rule's YAML node, or the rule's
+// own line.
+func condLine(rule *yaml.Node, i int) int {
+	if rule == nil || rule.Kind != yaml.MappingNode {
+		return 0
+	}
+	for k := 0; k+1 < len(rule.Content); k += 2 {
+		if rule.Content[k].Value == "when" {
+			if seq := rule.Content[k+1]; seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+				return seq.Content[i].Line
+			}
+		}
+	}
+	return rule.Line
 }
 
 func validCategory(c Category) bool {
@@ -205,7 +236,7 @@ func (r *Rule) validate() error {
 	}
 	for i := range r.When {
 		if err := r.When[i].compile(); err != nil {
-			return fmt.Errorf("when[%d]: %w", i, err)
+			return &condError{index: i, err: err}
 		}
 	}
 	for _, ex := range [][]Extract{r.Model, r.Serial, r.VendorFrom} {
