@@ -103,7 +103,8 @@ func lanscoutARP(bin string, rate int) arpTool {
 			}
 			return append(argv, target.String())
 		},
-		parse: parseLanscout,
+		parse:  parseLanscout,
+		detail: lanscoutDetail,
 	}}
 }
 
@@ -161,7 +162,13 @@ func runARP(ctx context.Context, e *env, cfg *arpConfig) (string, error) {
 				lanscoutARP(e.lanscout, 0),
 				lanscoutARP(e.lanscout, cfg.fastRate),
 			},
-			notes: []string{fmt.Sprintf("lanscout --rate %d is a second, labelled lanscout run at a higher probe rate than its default.", cfg.fastRate)},
+			notes: []string{
+				fmt.Sprintf("lanscout --rate %d is a second, labelled lanscout run at a higher probe rate than its default.", cfg.fastRate),
+				"Every ARP request is a broadcast that the lab's bridge copies to every port (the 254 host veths, the responder): " +
+					"the sender pays for that copying in system time (the CPU column), which bounds how many requests per second " +
+					"any tool gets through this lab whatever rate it asks for. arp-scan tuned sends one request per address (--retry 1); " +
+					"arp-scan default and lanscout ask again, up to twice, the ~32,500 addresses that did not answer.",
+			},
 		})
 	}
 
@@ -196,6 +203,11 @@ func runARP(ctx context.Context, e *env, cfg *arpConfig) (string, error) {
 		writeTable(&b, sc, sums)
 		if sc.loss > 0 {
 			fmt.Fprintf(&b, "\nFrames dropped by the loss rules over all runs: %d from the scanner, %d to it.\n", dropped[0], dropped[1])
+		}
+		for j, t := range sc.tools {
+			if d := sums[j].details; len(d) > 0 {
+				fmt.Fprintf(&b, "\n%s, as it reports each run: %s.\n", t.label, strings.Join(d, "; "))
+			}
 		}
 		for _, n := range sc.notes {
 			fmt.Fprintf(&b, "\n%s\n", n)
@@ -261,12 +273,12 @@ func baselineOf(sc arpScenario, sums []summary) (summary, bool) {
 func writeTable(b *strings.Builder, sc arpScenario, sums []summary) {
 	base, haveBase := baselineOf(sc, sums)
 	n := len(sc.truth)
-	b.WriteString("| tool | wall time (median) | min–max | found (median) | min–max | recall | extra | peak RSS (median / max) | wall vs arp-scan default |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| tool | wall time (median) | min–max | found (median) | min–max | recall | extra | peak RSS (median / max) | CPU user+sys (median) | wall vs arp-scan default |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, t := range sc.tools {
 		s := sums[i]
 		if s.runs == s.failed {
-			fmt.Fprintf(b, "| %s | failed (%d/%d runs): %s | | | | | | | |\n", t.label, s.failed, s.runs, oneLine(s.firstErr))
+			fmt.Fprintf(b, "| %s | failed (%d/%d runs): %s | | | | | | | | |\n", t.label, s.failed, s.runs, oneLine(s.firstErr))
 			continue
 		}
 		ratio := "–"
@@ -285,10 +297,10 @@ func writeTable(b *strings.Builder, sc arpScenario, sums []summary) {
 		if s.failed > 0 {
 			failed = fmt.Sprintf(" (%d of %d runs failed)", s.failed, s.runs)
 		}
-		fmt.Fprintf(b, "| %s%s | %s | %s–%s | %d/%d | %d–%d | %.2f%% | %s | %s / %s | %s |\n",
+		fmt.Fprintf(b, "| %s%s | %s | %s–%s | %d/%d | %d–%d | %.2f%% | %s | %s / %s | %s | %s |\n",
 			label, failed, seconds(s.wall), seconds(s.wallMin), seconds(s.wallMax),
 			s.found, n, s.foundMin, s.foundMax, 100*float64(s.found)/float64(n), extra,
-			mb(s.rss), mb(s.rssMax), ratio)
+			mb(s.rss), mb(s.rssMax), seconds(s.cpu), ratio)
 	}
 }
 
@@ -403,6 +415,22 @@ func parseNmap(out []byte) (map[netip.Addr]string, error) {
 		return nil, fmt.Errorf("no \"Nmap done\" line: output truncated?")
 	}
 	return got, sc.Err()
+}
+
+// lanscoutDetail gives the sweep's own account of a run: the probes it
+// sent (first pass and retries) and the time it spent sweeping.
+func lanscoutDetail(out []byte) string {
+	var r struct {
+		Stats struct {
+			ProbesSent  int   `json:"probes_sent"`
+			SweepPasses int   `json:"sweep_passes"`
+			SweepMS     int64 `json:"sweep_ms"`
+		} `json:"stats"`
+	}
+	if json.Unmarshal(out, &r) != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d probes in %d passes, sweep %.2f s", r.Stats.ProbesSent, r.Stats.SweepPasses, float64(r.Stats.SweepMS)/1000)
 }
 
 func parseLanscout(out []byte) (map[netip.Addr]string, error) {

@@ -23,15 +23,20 @@ type tool struct {
 	// parse returns the addresses the tool reports, with their MACs in
 	// lower case ("" when the tool gives none).
 	parse func(stdout []byte) (map[netip.Addr]string, error)
+	// detail, when set, extracts what the tool says about its own run
+	// (probes sent, time spent sweeping) for the report's notes.
+	detail func(stdout []byte) string
 }
 
 // measurement is one run of one tool.
 type measurement struct {
 	wall   time.Duration
-	maxRSS int64 // bytes
-	found  int   // addresses reported that the lab has
-	extra  int   // addresses reported that the lab does not have
-	badMAC int   // addresses reported with a MAC the lab does not give them
+	maxRSS int64         // bytes
+	cpu    time.Duration // user + system: in this lab, flooding each broadcast to every veth port is system time of the sender
+	found  int           // addresses reported that the lab has
+	extra  int           // addresses reported that the lab does not have
+	badMAC int           // addresses reported with a MAC the lab does not give them
+	detail string
 	err    error
 }
 
@@ -52,6 +57,7 @@ func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefi
 	m := measurement{wall: time.Since(start)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
 		m.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if err != nil {
 		m.err = fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, lastLine(stderr.String()))
@@ -61,6 +67,9 @@ func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefi
 	if err != nil {
 		m.err = fmt.Errorf("parse %s output: %w", t.label, err)
 		return m
+	}
+	if t.detail != nil {
+		m.detail = t.detail(stdout.Bytes())
 	}
 	self := l.Scanner.Addr.Addr()
 	for ip, mac := range got {
@@ -100,7 +109,9 @@ type summary struct {
 	foundMin, foundMax int
 	extra, badMAC      int // worst run
 	rss, rssMax        int64
+	cpu                time.Duration // median
 	firstErr           error
+	details            []string // one per successful run, when the tool gives them
 }
 
 func summarize(ms []measurement) summary {
@@ -108,6 +119,7 @@ func summarize(ms []measurement) summary {
 	var walls []time.Duration
 	var found []int
 	var rss []int64
+	var cpu []time.Duration
 	for _, m := range ms {
 		s.runs++
 		if m.err != nil {
@@ -120,6 +132,10 @@ func summarize(ms []measurement) summary {
 		walls = append(walls, m.wall)
 		found = append(found, m.found)
 		rss = append(rss, m.maxRSS)
+		cpu = append(cpu, m.cpu)
+		if m.detail != "" {
+			s.details = append(s.details, m.detail)
+		}
 		s.extra = max(s.extra, m.extra)
 		s.badMAC = max(s.badMAC, m.badMAC)
 	}
@@ -129,6 +145,8 @@ func summarize(ms []measurement) summary {
 	slices.Sort(walls)
 	slices.Sort(found)
 	slices.Sort(rss)
+	slices.Sort(cpu)
+	s.cpu = median(cpu)
 	s.wall, s.wallMin, s.wallMax = median(walls), walls[0], walls[len(walls)-1]
 	s.found, s.foundMin, s.foundMax = median(found), found[0], found[len(found)-1]
 	s.rss, s.rssMax = median(rss), rss[len(rss)-1]
@@ -145,4 +163,3 @@ func seconds(d time.Duration) string {
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
-
