@@ -2,6 +2,7 @@ package discover
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -91,6 +92,8 @@ type passEngine struct {
 	retries int
 	timeout time.Duration // cap of every wait
 	rng     *rand.Rand
+	log     *slog.Logger // nil: silent
+	name    string       // "arp on eth0", "icmp", for the log
 
 	wake chan struct{} // poked on every first answer
 
@@ -101,6 +104,8 @@ type passEngine struct {
 	unanswered int
 	lastNew    time.Time
 	rtts       rttStats
+
+	lastPassNew int // answers first seen during the last pass
 
 	pass    atomic.Int64
 	sent    atomic.Int64 // probes sent in the current pass
@@ -171,13 +176,24 @@ func (e *passEngine) window() time.Duration {
 
 // run sends up to 1+retries passes, each over the addresses that have not
 // answered yet, in a new random order, and returns when every address
-// answered, the passes are over or ctx ends.
+// answered, the passes are over, a retry pass recovered nobody, or ctx
+// ends.
 func (e *passEngine) run(ctx context.Context) error {
 	for pass := 1; pass <= 1+e.retries; pass++ {
 		pending := e.pending()
 		if len(pending) == 0 {
 			return nil
 		}
+		if pass > 2 && e.lastPassNew == 0 {
+			// The previous retry pass recovered nobody: what is left is
+			// not there, rather than lost (the chance to lose a host's
+			// answer twice in a row is the square of the loss rate).
+			if e.log != nil {
+				e.log.Debug("retry pass found nobody new, not retrying again", "method", e.name, "pass", pass-1)
+			}
+			return nil
+		}
+		before := len(e.addrs) - len(pending)
 		e.rng.Shuffle(len(pending), func(a, b int) { pending[a], pending[b] = pending[b], pending[a] })
 		e.pass.Store(int64(pass))
 		e.sent.Store(0)
@@ -200,7 +216,15 @@ func (e *passEngine) run(ctx context.Context) error {
 			e.sent.Add(1)
 			e.total.Add(1)
 		}
-		if err := e.waitQuiet(ctx, e.clock.Now()); err != nil {
+		err := e.waitQuiet(ctx, e.clock.Now())
+		e.mu.Lock()
+		answered, window := len(e.addrs)-e.unanswered, e.window()
+		e.mu.Unlock()
+		e.lastPassNew = answered - before
+		if e.log != nil {
+			e.log.Debug("pass done", "method", e.name, "pass", pass, "sent", e.sent.Load(), "answered", answered, "of", len(e.addrs), "wait", window)
+		}
+		if err != nil {
 			return err
 		}
 	}

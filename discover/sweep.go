@@ -185,6 +185,7 @@ func openSweep(ctx context.Context, p *plan, opts Options, links []link, col *co
 		s.pconns = append(s.pconns, pc)
 		s.closers = append(s.closers, c.Close)
 		eng := newPassEngine(j.addrs, newLimiter(opts.rate(DefaultARPRate)), realClock{}, opts.Retries, opts.Timeout, seed)
+		eng.log, eng.name = opts.Logger, "arp on "+ifi.Name
 		a := &arpSweep{job: j, conn: c, hw: ifi.HardwareAddr, eng: eng, col: col, log: opts.Logger, iface: ifi.Name}
 		// Our own addresses never answer our requests; the sweep lists them.
 		for _, pf := range j.link.Prefixes {
@@ -209,6 +210,7 @@ func openSweep(ctx context.Context, p *plan, opts Options, links []link, col *co
 		case err == nil:
 			s.closers = append(s.closers, c.Close)
 			eng := newPassEngine(routed, newLimiter(opts.rate(DefaultICMPRate)), realClock{}, opts.Retries, opts.Timeout, seed)
+			eng.log, eng.name = opts.Logger, "icmp"
 			s.icmp = newICMPSweep(c, raw, eng, col)
 			if raw {
 				opts.Logger.Debug("icmp sweep uses a raw socket")

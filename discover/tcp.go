@@ -158,12 +158,14 @@ type tcpSweep struct {
 }
 
 // run probes every port of every address in the first pass, then only
-// addresses that never answered on any port.
+// addresses that never answered on any port, until a retry pass recovers
+// nobody.
 func (s *tcpSweep) run(ctx context.Context) error {
 	s.alive = make([]bool, len(s.addrs))
 	sem := make(chan struct{}, s.concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	lastPending := -1
 	for pass := 1; pass <= 1+s.retries; pass++ {
 		var pending []int
 		s.mu.Lock()
@@ -176,6 +178,10 @@ func (s *tcpSweep) run(ctx context.Context) error {
 		if len(pending) == 0 {
 			return nil
 		}
+		if pass > 2 && len(pending) == lastPending {
+			return nil // the previous retry pass recovered nobody
+		}
+		lastPending = len(pending)
 		s.rng.Shuffle(len(pending), func(a, b int) { pending[a], pending[b] = pending[b], pending[a] })
 		s.pass.Store(int64(pass))
 		s.sent.Store(0)
