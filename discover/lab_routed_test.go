@@ -13,6 +13,7 @@ import (
 // routedLab has a router between the scanner and a /24 holding hosts that
 // answer ping and hosts that drop it but listen on TCP port 22.
 func routedLab(t *testing.T) *lab.Lab {
+	t.Helper()
 	return labtest.New(t, lab.Config{
 		Hosts:  -1,
 		Routed: &lab.RoutedConfig{ICMPHosts: 3, SilentHosts: 2, TCPPort: 22},
