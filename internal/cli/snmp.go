@@ -233,6 +233,9 @@ func snmpCommand(ctx context.Context, e env, sub string, args []string) error {
 // address, preferring IPv4 for names.
 func resolveTarget(ctx context.Context, s string, defPort uint16) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
+		if ap.Port() == 0 {
+			return netip.AddrPort{}, usagef("bad port in target %q", s)
+		}
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 	}
 	if a, err := netip.ParseAddr(s); err == nil {
