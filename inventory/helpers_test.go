@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,3 +122,39 @@ func eventKinds(t testing.TB, s Store, q EventQuery) []EventKind {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestQueryPlans keeps the hot queries of ingest on indexes: a scan of the
+// devices table per recorded device is what makes ingest quadratic.
+func TestQueryPlans(t *testing.T) {
+	s, _, _ := openTest(t)
+	cases := []struct{ name, q string }{
+		{"device by MAC", `SELECT id FROM devices WHERE subnet_id = 1 AND mac = 'x' AND mac <> ''`},
+		{"device by address", `SELECT id FROM devices WHERE subnet_id = 1 AND ip_key = 'x' ORDER BY (mac = '') DESC, last_seen DESC LIMIT 1`},
+		{"agent by NIC MAC", `SELECT agent_id FROM agent_nics WHERE mac = 'x'`},
+		{"agent by host", `SELECT id FROM agents WHERE host_key = 'x'`},
+		{"agent by serial", `SELECT id FROM agents WHERE serial = 'x'`},
+		{"devices of an agent", `SELECT d.id FROM devices d WHERE d.agent_id = 1 OR d.mac IN ('a','b') OR d.host_key = 'h' OR d.serial = 's'`},
+		{"subnet of an address", `SELECT id FROM subnets WHERE cidr IN ('10.0.0.0/16', '10.0.0.0/24') LIMIT 1`},
+	}
+	for _, tc := range cases {
+		rows, err := s.r.Query(`EXPLAIN QUERY PLAN ` + tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN ") {
+				t.Errorf("%s: full scan in plan %q", tc.name, plan)
+			}
+		}
+	}
+}

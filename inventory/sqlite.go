@@ -49,6 +49,11 @@ type SQLite struct {
 	now  func() time.Time
 	path string
 
+	// stmts holds the ingest path's statements, prepared once on the
+	// writer connection: parsing SQL was over half the cost of recording
+	// a device.
+	stmts map[string]*sql.Stmt
+
 	dummyOnce sync.Once
 	dummyHash []byte
 }
@@ -112,6 +117,20 @@ func OpenSQLite(ctx context.Context, dataDir string, opt Options) (*SQLite, erro
 	if from != to {
 		s.log.Info("migrated inventory schema", "path", s.path, "from", from, "to", to)
 	}
+	s.stmts = map[string]*sql.Stmt{}
+	// A store held at an old version (upgrade tests) has not the columns
+	// these statements name; it runs them unprepared.
+	for _, q := range hotQueries {
+		if opt.migrateTo != 0 {
+			break
+		}
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			s.w.Close()
+			return nil, fmt.Errorf("prepare %.40q...: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
 	if err := os.Chmod(s.path, 0o600); err != nil {
 		s.log.Warn("restrict database file mode", "path", s.path, "err", err)
 	}
@@ -141,18 +160,50 @@ func (s *SQLite) Close() error {
 	if s.r != nil {
 		errR = s.r.Close()
 	}
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	return errors.Join(errR, s.w.Close())
 }
 
 // Path is the database file.
 func (s *SQLite) Path() string { return s.path }
 
+// wtx is a write transaction that runs the statements prepared at open
+// through their prepared form and any other SQL as given.
+type wtx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t wtx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st, ok := t.stmts[q]; ok {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
+}
+
+func (t wtx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st, ok := t.stmts[q]; ok {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
+}
+
+func (t wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, ok := t.stmts[q]; ok {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
+}
+
 // write runs fn in a write transaction.
-func (s *SQLite) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *SQLite) write(ctx context.Context, fn func(tx wtx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := wtx{Tx: sqlTx, stmts: s.stmts}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err

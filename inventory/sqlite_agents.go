@@ -10,6 +10,32 @@ import (
 	"time"
 )
 
+// The statements of agent ingest, prepared once at open (hotQueries).
+const (
+	qAgentByNICMAC = `SELECT agent_id FROM agent_nics WHERE mac = ? LIMIT 4`
+	qAgentBySerial = `SELECT id FROM agents WHERE serial = ? LIMIT 2`
+	qAgentByHost   = `SELECT id FROM agents WHERE host_key = ? LIMIT 2`
+	qSetLink       = `UPDATE devices SET agent_id = ?, match_kind = ?, status = ? WHERE id = ?`
+	qAgentHostname = `SELECT hostname FROM agents WHERE id = ?`
+	qUpsertAgent   = `INSERT INTO agents (uid, kind, hostname, host_key, os_name, os_version, kernel,
+		manufacturer, model, serial, uuid, version, raw, first_contact, last_contact, last_inventory)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, hostname = excluded.hostname,
+		host_key = excluded.host_key, os_name = excluded.os_name, os_version = excluded.os_version,
+		kernel = excluded.kernel, manufacturer = excluded.manufacturer, model = excluded.model,
+		serial = excluded.serial, uuid = excluded.uuid, version = excluded.version, raw = excluded.raw,
+		last_contact = excluded.last_contact, last_inventory = excluded.last_inventory
+		RETURNING id`
+	qDeleteNICs    = `DELETE FROM agent_nics WHERE agent_id = ?`
+	qInsertNIC     = `INSERT INTO agent_nics (agent_id, name, mac, kind, state) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	qInsertAddress = `INSERT INTO agent_addresses (nic_id, agent_id, address, ip_key, subnet_id) VALUES (?, ?, ?, ?, ?)`
+)
+
+var (
+	qSubnetOf4 = subnetOfQuery(32 - 16 + 1)
+	qSubnetOf6 = subnetOfQuery(128 - 64 + 1)
+)
+
 // linkState is a device's current link to an agent machine.
 type linkState struct {
 	agentID    int64
@@ -57,26 +83,26 @@ func onlyAgent(ctx context.Context, q queryer, query string, arg any) (int64, er
 // docks, USB NICs and randomised Wi-Fi) the serial, the sysName, a DNS name.
 func findAgent(ctx context.Context, q queryer, k linkKeys) (int64, MatchKind, error) {
 	if k.mac != "" {
-		id, err := onlyAgent(ctx, q, `SELECT agent_id FROM agent_nics WHERE mac = ? LIMIT 4`, k.mac)
+		id, err := onlyAgent(ctx, q, qAgentByNICMAC, k.mac)
 		if err != nil || id != 0 {
 			return id, MatchMAC, err
 		}
 	}
 	if serial := usableSerial(k.serial); serial != "" {
-		id, err := onlyAgent(ctx, q, `SELECT id FROM agents WHERE serial = ? LIMIT 2`, serial)
+		id, err := onlyAgent(ctx, q, qAgentBySerial, serial)
 		if err != nil || id != 0 {
 			return id, MatchSerial, err
 		}
 	}
 	if key := hostKey(k.sysName); key != "" {
-		id, err := onlyAgent(ctx, q, `SELECT id FROM agents WHERE host_key = ? LIMIT 2`, key)
+		id, err := onlyAgent(ctx, q, qAgentByHost, key)
 		if err != nil || id != 0 {
 			return id, MatchSysName, err
 		}
 	}
 	for _, h := range k.hostnames {
 		if key := hostKey(h); key != "" {
-			id, err := onlyAgent(ctx, q, `SELECT id FROM agents WHERE host_key = ? LIMIT 2`, key)
+			id, err := onlyAgent(ctx, q, qAgentByHost, key)
 			if err != nil || id != 0 {
 				return id, MatchHostname, err
 			}
@@ -96,7 +122,7 @@ func statusOf(agentID int64, identified bool) Status {
 }
 
 // relink recomputes a device's agent link and stores it when it changed.
-func relink(ctx context.Context, tx *sql.Tx, now time.Time, deviceID, subnetID int64, cur linkState, k linkKeys) error {
+func relink(ctx context.Context, tx wtx, now time.Time, deviceID, subnetID int64, cur linkState, k linkKeys) error {
 	agentID, kind, err := findAgent(ctx, tx, k)
 	if err != nil {
 		return fmt.Errorf("match agent: %w", err)
@@ -104,7 +130,7 @@ func relink(ctx context.Context, tx *sql.Tx, now time.Time, deviceID, subnetID i
 	if agentID == cur.agentID && kind == cur.kind {
 		return nil
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE devices SET agent_id = ?, match_kind = ?, status = ? WHERE id = ?`,
+	_, err = tx.ExecContext(ctx, qSetLink,
 		nullID(agentID), kind, statusOf(agentID, cur.identified), deviceID)
 	if err != nil {
 		return fmt.Errorf("link agent: %w", err)
@@ -113,7 +139,7 @@ func relink(ctx context.Context, tx *sql.Tx, now time.Time, deviceID, subnetID i
 		return nil
 	}
 	var host string
-	if err := tx.QueryRowContext(ctx, `SELECT hostname FROM agents WHERE id = ?`, agentID).Scan(&host); err != nil {
+	if err := tx.QueryRowContext(ctx, qAgentHostname, agentID).Scan(&host); err != nil {
 		return fmt.Errorf("link agent: %w", err)
 	}
 	return addEvent(ctx, tx, Event{At: now, Kind: EventAgentLinked, SubnetID: subnetID, DeviceID: deviceID,
@@ -179,23 +205,25 @@ func normalizeInventory(inv *AgentInventory) error {
 // every allowed prefix length: an indexed IN lookup, portable SQL with no
 // address arithmetic in the database.
 func subnetOf(ctx context.Context, q queryer, addr netip.Addr) (int64, error) {
-	lo := 16
+	lo, query := 16, qSubnetOf4
 	if addr.Is6() {
-		lo = 64
+		lo, query = 64, qSubnetOf6
 	}
-	var cands []any
-	var marks []string
+	cands := make([]any, 0, addr.BitLen()-lo+1)
 	for bits := lo; bits <= addr.BitLen(); bits++ {
 		p, _ := addr.Prefix(bits)
 		cands = append(cands, p.String())
-		marks = append(marks, "?")
 	}
 	var id int64
-	err := q.QueryRowContext(ctx, `SELECT id FROM subnets WHERE cidr IN (`+strings.Join(marks, ",")+`) LIMIT 1`, cands...).Scan(&id)
+	err := q.QueryRowContext(ctx, query, cands...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	return id, err
+}
+
+func subnetOfQuery(n int) string {
+	return `SELECT id FROM subnets WHERE cidr IN (` + strings.TrimSuffix(strings.Repeat("?,", n), ",") + `) LIMIT 1`
 }
 
 // RecordAgentInventory implements AgentStore.
@@ -204,31 +232,22 @@ func (s *SQLite) RecordAgentInventory(ctx context.Context, inv AgentInventory) (
 		return Agent{}, fmt.Errorf("record agent inventory: %w", err)
 	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		now := s.now()
 		nowMS := msOf(now)
-		err := tx.QueryRowContext(ctx, `INSERT INTO agents (uid, kind, hostname, host_key, os_name, os_version, kernel,
-			manufacturer, model, serial, uuid, version, raw, first_contact, last_contact, last_inventory)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, hostname = excluded.hostname,
-			host_key = excluded.host_key, os_name = excluded.os_name, os_version = excluded.os_version,
-			kernel = excluded.kernel, manufacturer = excluded.manufacturer, model = excluded.model,
-			serial = excluded.serial, uuid = excluded.uuid, version = excluded.version, raw = excluded.raw,
-			last_contact = excluded.last_contact, last_inventory = excluded.last_inventory
-			RETURNING id`,
+		err := tx.QueryRowContext(ctx, qUpsertAgent,
 			inv.UID, inv.Kind, inv.Hostname, hostKey(inv.Hostname), inv.OSName, inv.OSVersion, inv.Kernel,
 			inv.Manufacturer, inv.Model, usableSerial(inv.Serial), inv.UUID, inv.Version, inv.Raw, nowMS, nowMS, nowMS).Scan(&id)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM agent_nics WHERE agent_id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, qDeleteNICs, id); err != nil {
 			return err
 		}
 		var macs []any
 		for _, n := range inv.NICs {
 			var nicID int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO agent_nics (agent_id, name, mac, kind, state) VALUES (?, ?, ?, ?, ?)
-				RETURNING id`, id, n.Name, n.MAC, n.Kind, n.State).Scan(&nicID)
+			err := tx.QueryRowContext(ctx, qInsertNIC, id, n.Name, n.MAC, n.Kind, n.State).Scan(&nicID)
 			if err != nil {
 				return fmt.Errorf("store NIC %s: %w", n.Name, err)
 			}
@@ -241,8 +260,7 @@ func (s *SQLite) RecordAgentInventory(ctx context.Context, inv AgentInventory) (
 				if err != nil {
 					return fmt.Errorf("find subnet of %s: %w", a, err)
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO agent_addresses (nic_id, agent_id, address, ip_key, subnet_id)
-					VALUES (?, ?, ?, ?, ?)`, nicID, id, a, ipKey(p.Addr()), nullID(sub)); err != nil {
+				if _, err := tx.ExecContext(ctx, qInsertAddress, nicID, id, a, ipKey(p.Addr()), nullID(sub)); err != nil {
 					return fmt.Errorf("store address %s: %w", a, err)
 				}
 			}
@@ -258,7 +276,7 @@ func (s *SQLite) RecordAgentInventory(ctx context.Context, inv AgentInventory) (
 // relinkAgent recomputes the link of every device that is or may be the
 // agent's machine: already linked to it, or sharing a MAC, host name or
 // serial with it.
-func (s *SQLite) relinkAgent(ctx context.Context, tx *sql.Tx, now time.Time, agentID int64, macs []any, key, serial string) error {
+func (s *SQLite) relinkAgent(ctx context.Context, tx wtx, now time.Time, agentID int64, macs []any, key, serial string) error {
 	conds := []string{`d.agent_id = ?`}
 	args := []any{agentID}
 	if len(macs) > 0 {
@@ -324,7 +342,7 @@ func (s *SQLite) RecordAgentContact(ctx context.Context, uid string, kind AgentK
 		kind = AgentLanscout
 	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		now := s.now()
 		var last int64
 		var f int
@@ -463,7 +481,7 @@ func loadNICs(ctx context.Context, q queryer, agents []Agent) error {
 
 // DeleteAgent implements AgentStore. Devices linked to it stay, unlinked.
 func (s *SQLite) DeleteAgent(ctx context.Context, id int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx wtx) error {
 		// Status is derived from the link; fix it before the foreign key
 		// clears agent_id.
 		if _, err := tx.ExecContext(ctx, `UPDATE devices SET match_kind = '',

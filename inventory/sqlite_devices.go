@@ -256,7 +256,7 @@ func (s *SQLite) Identify(ctx context.Context, deviceID int64, id Identification
 			return fmt.Errorf("identify device %d: %w: category %q", deviceID, ErrInvalid, id.Category)
 		}
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		var (
 			ip, name, discName string
 			cat, classCat      typing.Category
@@ -319,7 +319,7 @@ func validCategory(c typing.Category) bool {
 
 // DeleteDevice implements DeviceStore.
 func (s *SQLite) DeleteDevice(ctx context.Context, id int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM devices WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete device %d: %w", id, err)

@@ -49,7 +49,7 @@ func (s *SQLite) BeginScan(ctx context.Context, subnetID int64, by Scanner, meth
 		return ScanRun{}, fmt.Errorf("begin scan of subnet %d: %w: scanner has no id", subnetID, ErrInvalid)
 	}
 	var run ScanRun
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		var cidr string
 		var policy ScanPolicy
 		err := tx.QueryRowContext(ctx, `SELECT cidr, policy FROM subnets WHERE id = ?`, subnetID).Scan(&cidr, &policy)
@@ -82,6 +82,50 @@ func (s *SQLite) BeginScan(ctx context.Context, subnetID int64, by Scanner, meth
 	return run, nil
 }
 
+// The statements of the ingest path, prepared once at open (hotQueries).
+var (
+	qLoadRun = `SELECT ` + prefixCols("s", scanRunCols) + `, n.cidr, n.gone_after
+		FROM scans s JOIN subnets n ON n.id = s.subnet_id WHERE s.id = ?`
+	whereDevByMAC           = `subnet_id = ? AND mac = ? AND mac <> ''` // the partial unique index needs mac <> ''
+	whereDevByIPPreferNoMAC = `subnet_id = ? AND ip_key = ? ORDER BY (mac = '') DESC, last_seen DESC LIMIT 1`
+	whereDevByIP            = `subnet_id = ? AND ip_key = ? ORDER BY last_seen DESC LIMIT 1`
+)
+
+const (
+	qInsertDevice = `INSERT INTO devices (subnet_id, ip, ip_key, mac, mac_hex, mac_vendor, name,
+		disc_name, hostnames, found_by, state, category, vendor, class_category, class_vendor, model, serial,
+		confidence, reasons, status, host_key, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'up', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qUpdateDevice = `UPDATE devices SET ip = ?, ip_key = ?, mac = ?, mac_hex = ?, mac_vendor = ?,
+		name = ?, disc_name = ?, hostnames = ?, found_by = ?, state = 'up', category = ?, vendor = ?,
+		class_category = ?, class_vendor = ?, model = ?, serial = ?, confidence = ?, reasons = ?, host_key = ?,
+		missed_scans = 0, last_seen = ? WHERE id = ?`
+	qUpsertSNMP = `INSERT INTO device_snmp (device_id, version, credential, sys_name, sys_descr,
+		sys_object_id, sys_location, sys_contact, uptime_s, evidence, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, credential = excluded.credential,
+		sys_name = excluded.sys_name, sys_descr = excluded.sys_descr, sys_object_id = excluded.sys_object_id,
+		sys_location = excluded.sys_location, sys_contact = excluded.sys_contact, uptime_s = excluded.uptime_s,
+		evidence = COALESCE(excluded.evidence, device_snmp.evidence), at = excluded.at`
+	qSight = `INSERT INTO sightings (device_id, kind, value, scanner_kind, scanner_id, first_seen, last_seen, count)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (device_id, kind, value, scanner_kind, scanner_id)
+		DO UPDATE SET last_seen = excluded.last_seen, count = sightings.count + 1`
+	qAddEvent = `INSERT INTO events (at, kind, subnet_id, device_id, scan_id, old_value, new_value, message)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qCountRecorded = `UPDATE scans SET recorded = recorded + ?, new_devices = new_devices + ? WHERE id = ?`
+)
+
+// hotQueries are prepared at open; see wtx.
+var hotQueries = []string{
+	qLoadRun,
+	`SELECT ` + devRowCols + ` FROM devices WHERE ` + whereDevByMAC,
+	`SELECT ` + devRowCols + ` FROM devices WHERE ` + whereDevByIPPreferNoMAC,
+	`SELECT ` + devRowCols + ` FROM devices WHERE ` + whereDevByIP,
+	qInsertDevice, qUpdateDevice, qUpsertSNMP, qSight, qAddEvent, qCountRecorded,
+	qAgentByNICMAC, qAgentBySerial, qAgentByHost, qSetLink, qAgentHostname,
+	qUpsertAgent, qDeleteNICs, qInsertNIC, qInsertAddress, qSubnetOf4, qSubnetOf6,
+}
+
 // runInfo is what recording a device needs to know about its run.
 type runInfo struct {
 	ScanRun
@@ -90,10 +134,9 @@ type runInfo struct {
 	goneAfter int
 }
 
-func loadRun(ctx context.Context, tx *sql.Tx, scanID int64) (runInfo, error) {
+func loadRun(ctx context.Context, tx wtx, scanID int64) (runInfo, error) {
 	var ri runInfo
-	row := tx.QueryRowContext(ctx, `SELECT `+prefixCols("s", scanRunCols)+`, n.cidr, n.gone_after
-		FROM scans s JOIN subnets n ON n.id = s.subnet_id WHERE s.id = ?`, scanID)
+	row := tx.QueryRowContext(ctx, qLoadRun, scanID)
 	var err error
 	ri.ScanRun, err = scanScanRun(scanRow{row, []any{&ri.cidr, &ri.goneAfter}})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -136,7 +179,7 @@ func (s *SQLite) RecordDevice(ctx context.Context, scanID int64, d scan.Device) 
 // RecordDevices implements ScanStore.
 func (s *SQLite) RecordDevices(ctx context.Context, scanID int64, ds []scan.Device) ([]int64, error) {
 	ids := make([]int64, 0, len(ds))
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		ids = ids[:0]
 		run, err := loadRun(ctx, tx, scanID)
 		if err != nil {
@@ -156,7 +199,7 @@ func (s *SQLite) RecordDevices(ctx context.Context, scanID int64, ds []scan.Devi
 				created++
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE scans SET recorded = recorded + ?, new_devices = new_devices + ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, qCountRecorded,
 			len(ds), created, scanID)
 		return err
 	})
@@ -185,7 +228,7 @@ type devRow struct {
 const devRowCols = `id, ip, mac, state, category, class_category, class_vendor, mac_vendor, model, serial,
 	confidence, reasons, hostnames, found_by, admin_category, admin_name, identified_by, disc_name, agent_id, match_kind`
 
-func findDev(ctx context.Context, tx *sql.Tx, where string, args ...any) (*devRow, error) {
+func findDev(ctx context.Context, tx wtx, where string, args ...any) (*devRow, error) {
 	var r devRow
 	err := tx.QueryRowContext(ctx, `SELECT `+devRowCols+` FROM devices WHERE `+where, args...).Scan(
 		&r.id, &r.ip, &r.mac, &r.state, &r.category, &r.classCategory, &r.classVendor, &r.macVendor, &r.model,
@@ -201,7 +244,7 @@ func findDev(ctx context.Context, tx *sql.Tx, where string, args ...any) (*devRo
 }
 
 // recordOne merges one scanned device into the subnet's inventory.
-func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, run runInfo, d scan.Device) (id int64, isNew bool, err error) {
+func (s *SQLite) recordOne(ctx context.Context, tx wtx, run runInfo, d scan.Device) (id int64, isNew bool, err error) {
 	addr, err := netip.ParseAddr(strings.TrimSpace(d.IP))
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: address %q", ErrInvalid, d.IP)
@@ -220,11 +263,11 @@ func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, run runInfo, d scan.
 	var cur *devRow
 	var oldMAC string
 	if mac != "" {
-		if cur, err = findDev(ctx, tx, `subnet_id = ? AND mac = ?`, run.SubnetID, mac); err != nil {
+		if cur, err = findDev(ctx, tx, whereDevByMAC, run.SubnetID, mac); err != nil {
 			return 0, false, err
 		}
 		if cur == nil {
-			cand, err := findDev(ctx, tx, `subnet_id = ? AND ip_key = ? ORDER BY (mac = '') DESC, last_seen DESC LIMIT 1`, run.SubnetID, key)
+			cand, err := findDev(ctx, tx, whereDevByIPPreferNoMAC, run.SubnetID, key)
 			if err != nil {
 				return 0, false, err
 			}
@@ -236,7 +279,7 @@ func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, run runInfo, d scan.
 				cur, oldMAC = cand, cand.mac
 			}
 		}
-	} else if cur, err = findDev(ctx, tx, `subnet_id = ? AND ip_key = ? ORDER BY last_seen DESC LIMIT 1`, run.SubnetID, key); err != nil {
+	} else if cur, err = findDev(ctx, tx, whereDevByIP, run.SubnetID, key); err != nil {
 		return 0, false, err
 	}
 
@@ -245,10 +288,7 @@ func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, run runInfo, d scan.
 	in := mergeDevice(cur, d, mac)
 
 	if cur == nil {
-		res, err := tx.ExecContext(ctx, `INSERT INTO devices (subnet_id, ip, ip_key, mac, mac_hex, mac_vendor, name,
-			disc_name, hostnames, found_by, state, category, vendor, class_category, class_vendor, model, serial,
-			confidence, reasons, status, host_key, first_seen, last_seen)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'up', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, qInsertDevice,
 			run.SubnetID, ip, key, mac, macHex(mac), in.macVendor, in.discName, in.discName, in.hostnames,
 			in.foundBy, in.classCategory, in.vendor(), in.classCategory, in.classVendor, in.model, in.serial,
 			in.confidence, in.reasons, NonInventoried, in.hostKey(), nowMS, nowMS)
@@ -301,10 +341,7 @@ func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, run runInfo, d scan.
 		if mac != "" {
 			newMAC = mac
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE devices SET ip = ?, ip_key = ?, mac = ?, mac_hex = ?, mac_vendor = ?,
-			name = ?, disc_name = ?, hostnames = ?, found_by = ?, state = 'up', category = ?, vendor = ?,
-			class_category = ?, class_vendor = ?, model = ?, serial = ?, confidence = ?, reasons = ?, host_key = ?,
-			missed_scans = 0, last_seen = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, qUpdateDevice,
 			ip, key, newMAC, macHex(newMAC), in.macVendor, in.name(), in.discName, in.hostnames, in.foundBy,
 			in.effectiveCategory(), in.vendor(), in.classCategory, in.classVendor, in.model, in.serial, in.confidence,
 			in.reasons, in.hostKey(), nowMS, id)
@@ -346,12 +383,7 @@ func (s *SQLite) recordOne(ctx context.Context, tx *sql.Tx, run runInfo, d scan.
 			evidence = sql.NullString{String: string(b), Valid: true}
 		}
 		sn := d.SNMP
-		_, err := tx.ExecContext(ctx, `INSERT INTO device_snmp (device_id, version, credential, sys_name, sys_descr,
-			sys_object_id, sys_location, sys_contact, uptime_s, evidence, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, credential = excluded.credential,
-			sys_name = excluded.sys_name, sys_descr = excluded.sys_descr, sys_object_id = excluded.sys_object_id,
-			sys_location = excluded.sys_location, sys_contact = excluded.sys_contact, uptime_s = excluded.uptime_s,
-			evidence = COALESCE(excluded.evidence, device_snmp.evidence), at = excluded.at`,
+		_, err := tx.ExecContext(ctx, qUpsertSNMP,
 			id, sn.Version, sn.Credential, sn.SysName, sn.SysDescr, sn.SysObjectID, sn.SysLocation, sn.SysContact,
 			sn.UptimeS, evidence, nowMS)
 		if err != nil {
@@ -488,11 +520,8 @@ func nonNil(s []string) []string {
 
 func macHex(mac string) string { return strings.ReplaceAll(mac, ":", "") }
 
-func sight(ctx context.Context, tx *sql.Tx, deviceID int64, kind SightingKind, value string, by Scanner, nowMS int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sightings (device_id, kind, value, scanner_kind, scanner_id, first_seen, last_seen, count)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 1)
-		ON CONFLICT (device_id, kind, value, scanner_kind, scanner_id)
-		DO UPDATE SET last_seen = excluded.last_seen, count = sightings.count + 1`,
+func sight(ctx context.Context, tx wtx, deviceID int64, kind SightingKind, value string, by Scanner, nowMS int64) error {
+	_, err := tx.ExecContext(ctx, qSight,
 		deviceID, kind, value, by.Kind, by.ID, nowMS, nowMS)
 	if err != nil {
 		return fmt.Errorf("record %s sighting %s: %w", kind, value, err)
@@ -500,9 +529,8 @@ func sight(ctx context.Context, tx *sql.Tx, deviceID int64, kind SightingKind, v
 	return nil
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, e Event) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO events (at, kind, subnet_id, device_id, scan_id, old_value, new_value, message)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+func addEvent(ctx context.Context, tx wtx, e Event) error {
+	_, err := tx.ExecContext(ctx, qAddEvent,
 		msOf(e.At), e.Kind, nullID(e.SubnetID), nullID(e.DeviceID), nullID(e.ScanID), e.Old, e.New, e.Message)
 	if err != nil {
 		return fmt.Errorf("record %s event: %w", e.Kind, err)
@@ -515,7 +543,7 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 // FinishScan implements ScanStore.
 func (s *SQLite) FinishScan(ctx context.Context, scanID int64, end ScanEnd) (ScanRun, error) {
 	var out ScanRun
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		run, err := loadRun(ctx, tx, scanID)
 		if err != nil {
 			return err
@@ -557,7 +585,7 @@ func (s *SQLite) FinishScan(ctx context.Context, scanID int64, end ScanEnd) (Sca
 
 // countMisses counts a miss for every device up in the subnet that nobody
 // saw since the run started, and declares gone those at GoneAfter misses.
-func (s *SQLite) countMisses(ctx context.Context, tx *sql.Tx, run runInfo, now time.Time) (int, error) {
+func (s *SQLite) countMisses(ctx context.Context, tx wtx, run runInfo, now time.Time) (int, error) {
 	if _, err := tx.ExecContext(ctx, `UPDATE devices SET missed_scans = missed_scans + 1
 		WHERE subnet_id = ? AND state = 'up' AND last_seen < ?`, run.SubnetID, msOf(run.Started)); err != nil {
 		return 0, fmt.Errorf("count missed devices: %w", err)

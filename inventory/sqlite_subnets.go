@@ -38,7 +38,7 @@ func (s *SQLite) CreateSubnet(ctx context.Context, sn Subnet) (Subnet, error) {
 	}
 	now := s.now()
 	sn.Created, sn.Updated = now, now
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		if err := checkSubnet(ctx, tx, sn); err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (s *SQLite) UpdateSubnet(ctx context.Context, sn Subnet) (Subnet, error) {
 	if err := sn.Normalize(); err != nil {
 		return Subnet{}, fmt.Errorf("update subnet %d: %w", sn.ID, err)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		old, err := scanSubnet(tx.QueryRowContext(ctx, `SELECT `+subnetCols+` FROM subnets WHERE id = ?`, sn.ID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -101,7 +101,7 @@ func (s *SQLite) UpdateSubnet(ctx context.Context, sn Subnet) (Subnet, error) {
 // checkSubnet refuses overlaps (every device must have one subnet) and
 // credentials that do not exist (a typo would make every scan silently
 // SNMP-less).
-func checkSubnet(ctx context.Context, tx *sql.Tx, sn Subnet) error {
+func checkSubnet(ctx context.Context, tx wtx, sn Subnet) error {
 	p := sn.Prefix()
 	rows, err := tx.QueryContext(ctx, `SELECT id, cidr FROM subnets WHERE id <> ?`, sn.ID)
 	if err != nil {
@@ -135,7 +135,7 @@ func checkSubnet(ctx context.Context, tx *sql.Tx, sn Subnet) error {
 
 // adoptAgentAddresses attaches to a new subnet the agent NIC addresses
 // that fall in it and had no subnet yet.
-func adoptAgentAddresses(ctx context.Context, tx *sql.Tx, sn Subnet) error {
+func adoptAgentAddresses(ctx context.Context, tx wtx, sn Subnet) error {
 	p := sn.Prefix()
 	rows, err := tx.QueryContext(ctx, `SELECT id, address FROM agent_addresses WHERE subnet_id IS NULL`)
 	if err != nil {
@@ -167,7 +167,7 @@ func adoptAgentAddresses(ctx context.Context, tx *sql.Tx, sn Subnet) error {
 
 // DeleteSubnet implements SubnetStore.
 func (s *SQLite) DeleteSubnet(ctx context.Context, id int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM subnets WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete subnet %d: %w", id, err)

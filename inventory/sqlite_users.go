@@ -43,7 +43,7 @@ func (s *SQLite) CreateUser(ctx context.Context, username, password string, role
 	}
 	now := s.now()
 	var u User
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?)`, name, string(hash), role, msOf(now), msOf(now))
 		if isUniqueViolation(err) {
@@ -69,7 +69,7 @@ func (s *SQLite) SetPassword(ctx context.Context, userID int64, password string)
 	if err != nil {
 		return fmt.Errorf("set password of user %d: %w", userID, err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
 			string(hash), msOf(s.now()), userID)
 		if err != nil {
@@ -95,7 +95,7 @@ func (s *SQLite) UpdateUser(ctx context.Context, userID int64, role Role, disabl
 		return User{}, fmt.Errorf("update user %d: %w: role %q", userID, ErrInvalid, role)
 	}
 	var u User
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		if role != RoleAdmin || disabled {
 			if err := keepAnAdmin(ctx, tx, userID); err != nil {
 				return err
@@ -124,7 +124,7 @@ func (s *SQLite) UpdateUser(ctx context.Context, userID int64, role Role, disabl
 }
 
 // keepAnAdmin fails when userID is the last enabled admin.
-func keepAnAdmin(ctx context.Context, tx *sql.Tx, userID int64) error {
+func keepAnAdmin(ctx context.Context, tx wtx, userID int64) error {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?`, userID).Scan(&n)
 	if err != nil {
@@ -142,7 +142,7 @@ func keepAnAdmin(ctx context.Context, tx *sql.Tx, userID int64) error {
 
 // DeleteUser implements UserStore.
 func (s *SQLite) DeleteUser(ctx context.Context, userID int64) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		if err := keepAnAdmin(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ func (s *SQLite) CreateSession(ctx context.Context, userID int64, ttl time.Durat
 	}
 	now := s.now()
 	sess := Session{UserID: userID, Created: timeOf(msOf(now)), Expires: timeOf(msOf(now.Add(ttl))), SessionMeta: meta}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, remote_addr, user_agent)
 			VALUES (?, ?, ?, ?, ?, ?)`, hash, userID, msOf(sess.Created), msOf(sess.Expires), meta.RemoteAddr, truncate(meta.UserAgent, 512))
 		if err != nil {
@@ -348,7 +348,7 @@ func (s *SQLite) CreateAPIToken(ctx context.Context, name string, role Role, cre
 	now := s.now()
 	t := APIToken{Name: name, Prefix: token[:len(apiTokenPrefix)+6], Role: role, CreatedBy: createdBy,
 		Created: timeOf(msOf(now)), Expires: nullTime(nullMS(expires))}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (name, token_hash, prefix, role, created_by, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, name, hash, t.Prefix, role, nullID(createdBy), msOf(now), nullMS(expires))
 		if err != nil {
@@ -527,7 +527,7 @@ func (s *SQLite) PutCredential(ctx context.Context, c snmp.Credential) (Credenti
 	}
 	now := msOf(s.now())
 	var out Credential
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO snmp_credentials (name, version, username, auth_proto, priv_proto, context,
 			secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET version = excluded.version, username = excluded.username,
@@ -549,7 +549,7 @@ func (s *SQLite) PutCredential(ctx context.Context, c snmp.Credential) (Credenti
 // DeleteCredential implements CredentialStore. A credential a subnet uses
 // cannot be deleted: its scans would silently lose SNMP.
 func (s *SQLite) DeleteCredential(ctx context.Context, name string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT cidr, credentials FROM subnets`)
 		if err != nil {
 			return err

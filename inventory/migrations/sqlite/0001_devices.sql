@@ -71,6 +71,7 @@ CREATE TABLE devices (
 	last_seen      INTEGER NOT NULL
 );
 -- Identity: one device per MAC in a subnet; MAC-less devices go by address.
+-- Partial, so only queries that say mac <> '' themselves can use it.
 CREATE UNIQUE INDEX devices_subnet_mac ON devices (subnet_id, mac) WHERE mac <> '';
 CREATE INDEX devices_subnet_ip ON devices (subnet_id, ip_key);
 CREATE INDEX devices_ip ON devices (ip_key);

@@ -22,8 +22,8 @@ CREATE TABLE agents (
 	fidelity       INTEGER NOT NULL DEFAULT 0,
 	quality        REAL    NOT NULL DEFAULT 0
 );
-CREATE INDEX agents_host_key ON agents (host_key) WHERE host_key <> '';
-CREATE INDEX agents_serial ON agents (serial) WHERE serial <> '';
+CREATE INDEX agents_host_key ON agents (host_key);
+CREATE INDEX agents_serial ON agents (serial);
 
 CREATE TABLE agent_nics (
 	id       INTEGER PRIMARY KEY,
@@ -34,7 +34,7 @@ CREATE TABLE agent_nics (
 	state    TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX agent_nics_agent ON agent_nics (agent_id);
-CREATE INDEX agent_nics_mac ON agent_nics (mac) WHERE mac <> '';
+CREATE INDEX agent_nics_mac ON agent_nics (mac);
 
 CREATE TABLE agent_addresses (
 	id        INTEGER PRIMARY KEY,
@@ -51,9 +51,9 @@ ALTER TABLE devices ADD COLUMN agent_id INTEGER REFERENCES agents (id) ON DELETE
 ALTER TABLE devices ADD COLUMN match_kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN host_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX devices_agent ON devices (agent_id);
-CREATE INDEX devices_mac ON devices (mac) WHERE mac <> '';
-CREATE INDEX devices_host_key ON devices (host_key) WHERE host_key <> '';
-CREATE INDEX devices_serial ON devices (serial) WHERE serial <> '';
+CREATE INDEX devices_mac ON devices (mac);
+CREATE INDEX devices_host_key ON devices (host_key);
+CREATE INDEX devices_serial ON devices (serial);
 
 -- Devices recorded before this migration get their host key now, so the
 -- fallback match works for them too. (The short name is computed in Go for
