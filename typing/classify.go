@@ -382,7 +382,7 @@ func firstNonEmpty(ss ...string) string {
 // entPhysicalClass chassis(3), else stack(11), else index 1.
 func (f *facts) chassisIndex() string {
 	for _, want := range []int64{3, 11} {
-		for _, v := range f.ev.Under(snmp.OIDEntPhysicalClass) {
+		for _, v := range f.under(snmp.OIDEntPhysicalClass) {
 			if n, ok := v.Number(); ok && n == want {
 				return v.Name[len(snmp.OIDEntPhysicalClass)+1:]
 			}
@@ -411,7 +411,7 @@ func (f *facts) genericSerial() string {
 	if s := cleanValue(f.chassis(snmp.OIDEntPhysicalSerialNum)); s != "" {
 		return s
 	}
-	for _, v := range f.ev.Under(snmp.OIDPrtGeneralSerialNumber) {
+	for _, v := range f.under(snmp.OIDPrtGeneralSerialNumber) {
 		if s := cleanValue(varText(v)); s != "" {
 			return s
 		}
@@ -423,15 +423,20 @@ func (f *facts) genericSerial() string {
 func reasonOf(f *facts, x fired, vendor string) string {
 	r := x.rule
 	text := r.Reason
-	if text == "" {
+	var sb strings.Builder
+	switch {
+	case r.admin && text == "":
+		sb.WriteString("admin rule " + strconv.Quote(r.ID) + " matched")
+		if x.match != "" {
+			text = " ({match})"
+		}
+	case r.admin:
+		sb.WriteString("admin rule " + strconv.Quote(r.ID) + " matched: ")
+	case text == "":
 		text = "rule " + r.ID + " matched"
 		if x.match != "" {
 			text += " ({match})"
 		}
-	}
-	var sb strings.Builder
-	if r.admin {
-		sb.WriteString("admin rule " + strconv.Quote(r.ID) + " matched: ")
 	}
 	for {
 		i := strings.IndexByte(text, '{')

@@ -1,6 +1,7 @@
 package typing
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,6 +22,18 @@ type facts struct {
 	lldp       []byte
 	ifTypes    map[int64]int
 	macVendor  string
+	sorted     []snmp.Var // every variable in OID order, for subtree lookups
+}
+
+// under returns the variables at or below root, in OID order, without
+// copying: one binary search instead of a scan of the whole evidence.
+func (f *facts) under(root string) []snmp.Var {
+	i := sort.Search(len(f.sorted), func(k int) bool { return snmp.CompareOID(f.sorted[k].Name, root) >= 0 })
+	j := i
+	for j < len(f.sorted) && snmp.HasPrefix(f.sorted[j].Name, root) {
+		j++
+	}
+	return f.sorted[i:j]
 }
 
 func newFacts(in Input) *facts {
@@ -28,6 +41,11 @@ func newFacts(in Input) *facts {
 	if f.ev == nil {
 		f.ev = snmp.NewEvidence()
 	}
+	f.sorted = make([]snmp.Var, 0, len(f.ev.Vars))
+	for _, v := range f.ev.Vars {
+		f.sorted = append(f.sorted, v)
+	}
+	sort.Slice(f.sorted, func(i, j int) bool { return snmp.CompareOID(f.sorted[i].Name, f.sorted[j].Name) < 0 })
 	f.descr = textOf(f.ev, snmp.OIDSysDescr)
 	f.objectID = f.ev.ObjectID(snmp.OIDSysObjectID)
 	f.enterprise, f.hasEnt = enterpriseOf(f.objectID)
@@ -38,7 +56,7 @@ func newFacts(in Input) *facts {
 			break
 		}
 	}
-	for _, v := range f.ev.Under(snmp.OIDIfType) {
+	for _, v := range f.under(snmp.OIDIfType) {
 		if n, ok := v.Number(); ok {
 			f.ifTypes[n]++
 		}
@@ -141,7 +159,7 @@ func (f *facts) eval(c *Cond) (bool, string) {
 		}
 		return c.match(v)
 	case c.Under != "":
-		vars := f.ev.Under(c.Under)
+		vars := f.under(c.Under)
 		if len(vars) == 0 {
 			return c.Present != nil && !*c.Present, ""
 		}
@@ -153,7 +171,7 @@ func (f *facts) eval(c *Cond) (bool, string) {
 		return false, ""
 	case c.Count != "":
 		n := 0
-		for _, v := range f.ev.Under(c.Count) {
+		for _, v := range f.under(c.Count) {
 			if ok, _ := c.match(v); ok {
 				n++
 			}
@@ -307,7 +325,7 @@ func (f *facts) extractOne(x *Extract) string {
 	case x.OID != "":
 		s = textOf(f.ev, x.OID)
 	case x.Under != "":
-		for _, v := range f.ev.Under(x.Under) {
+		for _, v := range f.under(x.Under) {
 			if s = varText(v); cleanValue(s) != "" {
 				break
 			}

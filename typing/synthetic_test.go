@@ -368,3 +368,19 @@ func TestClassifyConcurrently(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkClassify(b *testing.B) {
+	c, err := typing.New(typing.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := evidence(
+		descr("Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E3"),
+		sysOID("1.3.6.1.4.1.9.1.1208"), services(2), gauge(snmp.OIDDot1dBaseNumPorts, 52),
+		ifTypes(1, 128, 6), num(snmp.OIDEntPhysicalClass+".1001", 3),
+	)
+	b.ResetTimer()
+	for b.Loop() {
+		c.Classify(typing.Input{Evidence: ev})
+	}
+}
