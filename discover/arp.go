@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +154,7 @@ func (s *arpSweep) read(stopped *atomic.Bool) error {
 			// A malformed frame; the segment is not ours to police.
 			continue
 		}
-		if p.Operation != arp.OperationReply || net.HardwareAddr(p.SenderHardwareAddr).String() == s.hw.String() {
+		if p.Operation != arp.OperationReply || bytes.Equal(p.SenderHardwareAddr, s.hw) {
 			continue
 		}
 		i, ok := s.eng.index(p.SenderIP)

@@ -37,7 +37,9 @@
 //
 // ARP and ICMP run in passes: the first over every address, up to
 // [Options.Retries] more over the addresses that have not answered, each
-// in a new random order, paced by a token bucket. After a pass's last
+// in a new random order, paced by a token bucket. A retry pass that
+// recovers nobody is the last: losing one host's answer twice in a row is
+// as likely as the loss rate squared, so what is left is absent. After a pass's last
 // probe the sweep waits until nothing new has arrived for four times the
 // 99th percentile RTT seen (at least 50 ms, at most [Options.Timeout]);
 // before any reply the whole timeout. TCP connects have their own deadline

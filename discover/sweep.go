@@ -100,6 +100,9 @@ func Sweep(ctx context.Context, targets []Target, opts Options) (*Result, error)
 	if len(p.skipped) > 0 {
 		log.Debug("skipping network and broadcast addresses of attached subnets", "count", len(p.skipped))
 	}
+	if len(p.addrs) == 0 {
+		res.Warnings = append(res.Warnings, "nothing to sweep: the targets hold only network and broadcast addresses of attached subnets")
+	}
 	col := newCollector(opts.Found)
 
 	if opts.Method == MethodSNMP {
