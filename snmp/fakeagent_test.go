@@ -1,8 +1,10 @@
 package snmp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sort"
@@ -325,5 +327,27 @@ func TestSessionCancel(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("cancelling the context did not end a request with a one-hour timeout")
+	}
+}
+
+// TestDebugLogHidesSecrets: gosnmp's packet log, bridged to slog at debug
+// level, prints whole packets; the community must not survive.
+func TestDebugLogHidesSecrets(t *testing.T) {
+	a := newFakeAgent(t, 3)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := snmp.Dial(context.Background(), a.addr(), snmp.Credential{Version: snmp.V2c, Community: "hunter2-comm"}, snmp.SessionOptions{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Get(context.Background(), []string{"1.3.6.1.2.1.1.1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if logs.Len() == 0 || !strings.Contains(logs.String(), "<secret>") {
+		t.Errorf("no masked packet log:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "hunter2") {
+		t.Errorf("community in the log:\n%s", logs.String())
 	}
 }

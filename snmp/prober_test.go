@@ -195,6 +195,32 @@ func TestProberCredentialOrder(t *testing.T) {
 	}
 }
 
+// TestProberAllRejected: when a v3 agent rejects every credential, the
+// probe fails fast with ErrAuthFailed and says why for each one.
+func TestProberAllRejected(t *testing.T) {
+	d := startSnmpd(t)
+	p, err := snmp.NewProber(snmp.ProberOptions{
+		Credentials: []snmp.Credential{
+			{Name: "bad-auth", Version: snmp.V3, User: md5User, Auth: snmp.MD5, AuthPass: "wrong-auth-pass", Priv: snmp.DES, PrivPass: md5Priv},
+			{Name: "bad-user", Version: snmp.V3, User: "ghost", Auth: snmp.SHA, AuthPass: "ghost-auth-pass"},
+		},
+		Port: d.Addr.Port(), Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second) // less than one timeout
+	defer cancel()
+	ans, err := p.Probe(ctx, d.Addr.Addr())
+	if ans != nil || !errors.Is(err, snmp.ErrAuthFailed) || errors.Is(err, snmp.ErrUnreachable) {
+		t.Fatalf("Probe = %v, %v; want nil, ErrAuthFailed", ans, err)
+	}
+	if strings.Contains(err.Error(), "wrong-auth-pass") || !strings.Contains(err.Error(), "bad-auth") || !strings.Contains(err.Error(), "bad-user") {
+		t.Errorf("error: %v", err)
+	}
+	t.Log(err)
+}
+
 func TestProberNoAgent(t *testing.T) {
 	creds := []snmp.Credential{
 		{Version: snmp.V2c, Community: "public"},
