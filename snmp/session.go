@@ -67,6 +67,7 @@ type Session struct {
 	log     *slog.Logger
 
 	privChecked bool
+	answered    bool // some authPriv request has been answered
 
 	closeOnce sync.Once
 	closeErr  error
@@ -266,6 +267,7 @@ func (s *Session) getChunk(ctx context.Context, names []string, out []Var) error
 		if err != nil {
 			return err
 		}
+		s.answered = true
 		switch {
 		case pkt.Error == gosnmp.NoError:
 			if len(pkt.Variables) != len(pending) {
@@ -367,6 +369,7 @@ func (s *Session) walk(ctx context.Context, root string, max int, fn func(Var) e
 			}
 			return err
 		}
+		s.answered = true
 		timeouts = 0
 		switch pkt.Error {
 		case gosnmp.NoError:
@@ -494,7 +497,9 @@ func (s *Session) wrap(op string, err error) error {
 // privacy pass phrase or protocol must be wrong. One extra request, only
 // on this path; checked once per session.
 func (s *Session) wrongPrivacy(ctx context.Context, err error) bool {
-	if s.version != V3 || s.g.MsgFlags&gosnmp.AuthPriv != gosnmp.AuthPriv || !isTimeout(err) || ctx.Err() != nil || s.privChecked {
+	// Once one encrypted request was answered, the privacy key is right and
+	// a timeout means the agent went away.
+	if s.version != V3 || s.g.MsgFlags&gosnmp.AuthPriv != gosnmp.AuthPriv || !isTimeout(err) || ctx.Err() != nil || s.privChecked || s.answered {
 		return false
 	}
 	s.privChecked = true
