@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -285,6 +286,30 @@ func TestEvidenceRoundTrip(t *testing.T) {
 	}
 }
 
+func TestBeginScanSupersedesOwnRun(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t)
+	sn := mustSubnet(t, s, "10.7.0.0/24")
+	a := Scanner{Kind: ScannerAgent, ID: "a"}
+	first, err := s.BeginScan(ctx, sn.ID, a, "arp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.BeginScan(ctx, sn.ID, Scanner{Kind: ScannerAgent, ID: "b"}, "arp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BeginScan(ctx, sn.ID, a, "arp"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.ScanRun(ctx, first.ID); r.Status != ScanInterrupted {
+		t.Errorf("the scanner's abandoned run is %s, want interrupted", r.Status)
+	}
+	if r, _ := s.ScanRun(ctx, other.ID); r.Status != ScanRunning {
+		t.Errorf("another scanner's run is %s, want running", r.Status)
+	}
+}
+
 func TestRecordReport(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := openTest(t)
@@ -299,8 +324,48 @@ func TestRecordReport(t *testing.T) {
 	if run.Status != ScanDone || run.Stats.Recorded != 2 || run.Stats.SweepPasses != 3 || len(run.Warnings) != 1 {
 		t.Errorf("run = %+v", run)
 	}
+	// An agent that swept another segment too: the strays are left out
+	// and said so.
+	rep.Devices = append(rep.Devices, dev("10.6.0.1", "02:00:00:00:06:01", "", ""))
+	run, err = RecordReport(ctx, s, sn.ID, Scanner{Kind: ScannerAgent, ID: "a1"}, rep)
+	if err != nil || run.Stats.Recorded != 2 || len(run.Warnings) != 2 || !strings.Contains(run.Warnings[1], "1 devices outside 10.5.0.0/24") {
+		t.Errorf("report with a stray device: %+v, %v", run, err)
+	}
 	rep.Incomplete = true
 	if run, err = RecordReport(ctx, s, sn.ID, Scanner{Kind: ScannerAgent, ID: "a1"}, rep); err != nil || run.Status != ScanIncomplete {
 		t.Errorf("incomplete report: %+v, %v", run, err)
+	}
+}
+
+func TestProxyARPDoesNotHop(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := openTest(t)
+	sn := mustSubnet(t, s, "10.8.0.0/24")
+	const router = "00:00:5e:00:01:01"
+	scanOnce(t, s, clk, sn.ID, dev("10.8.0.1", router, "gw", "router"), dev("10.8.0.50", router, "", ""), dev("10.8.0.51", router, "", ""))
+	scanOnce(t, s, clk, sn.ID, dev("10.8.0.51", router, "", ""), dev("10.8.0.50", router, "", ""), dev("10.8.0.1", router, "gw", "router"))
+	page, err := s.Devices(ctx, DeviceQuery{SubnetID: sn.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 3 {
+		t.Errorf("%d devices, want one per address: %+v", page.Total, page.Devices)
+	}
+	if got := eventKinds(t, s, EventQuery{Kinds: []EventKind{EventIPChanged, EventMACChanged}}); len(got) != 0 {
+		t.Errorf("a proxy-ARP MAC made devices hop: %v", got)
+	}
+	if d := deviceByIP(t, s, "10.8.0.1"); d.MAC != router {
+		t.Errorf("the router's own address lost its MAC: %+v", d)
+	}
+	det, err := s.Device(ctx, deviceByIP(t, s, "10.8.0.50").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, sg := range det.Sightings {
+		found = found || (sg.Kind == SightMAC && sg.Value == router && sg.Count == 2)
+	}
+	if !found {
+		t.Errorf("alias address keeps no MAC sighting: %+v", det.Sightings)
 	}
 }

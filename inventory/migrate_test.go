@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"database/sql"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -48,6 +49,13 @@ func TestMigrateEmpty(t *testing.T) {
 	}
 	if _, err := s.r.Exec(`DELETE FROM subnets`); err == nil {
 		t.Error("the reader pool accepted a write")
+	}
+	// The database and its WAL hold password and token hashes: owner only.
+	mustSubnet(t, s, "10.0.0.0/24")
+	for _, f := range []string{s.Path(), s.Path() + "-wal", s.Path() + "-shm"} {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want mode 0600", f, st.Mode(), err)
+		}
 	}
 }
 

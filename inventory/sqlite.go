@@ -87,6 +87,16 @@ func OpenSQLite(ctx context.Context, dataDir string, opt Options) (*SQLite, erro
 		return nil, err
 	}
 	s := &SQLite{seal: seal, log: opt.Logger, now: opt.Now, path: filepath.Join(dataDir, opt.File)}
+	// Create the file 0600 before SQLite does: its -wal and -shm files take
+	// the database file's mode, and they hold the same rows.
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", s.path, err)
+	}
+	f.Close()
+	if err := os.Chmod(s.path, 0o600); err != nil {
+		s.log.Warn("restrict database file mode", "path", s.path, "err", err)
+	}
 
 	// synchronous=NORMAL in WAL mode: a commit survives the process being
 	// killed (the WAL is in the OS's hands); only a power cut can lose the
@@ -131,10 +141,6 @@ func OpenSQLite(ctx context.Context, dataDir string, opt Options) (*SQLite, erro
 		}
 		s.stmts[q] = st
 	}
-	if err := os.Chmod(s.path, 0o600); err != nil {
-		s.log.Warn("restrict database file mode", "path", s.path, "err", err)
-	}
-
 	s.r, err = sql.Open("sqlite", "file:"+url.PathEscape(s.path)+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		s.w.Close()

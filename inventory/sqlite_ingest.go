@@ -63,6 +63,15 @@ func (s *SQLite) BeginScan(ctx context.Context, subnetID int64, by Scanner, meth
 			return fmt.Errorf("%w: subnet %s is denied for scanning", ErrInvalid, cidr)
 		}
 		now := s.now()
+		// A scanner runs one scan of a subnet at a time; a run it left
+		// open (its process died, its upload never came) ends here, so it
+		// cannot stay "running" forever.
+		if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = ?, finished_at = ?, error = ?
+			WHERE subnet_id = ? AND scanner_kind = ? AND scanner_id = ? AND status = ?`,
+			ScanInterrupted, msOf(now), "superseded by a newer scan by the same scanner",
+			subnetID, by.Kind, by.ID, ScanRunning); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO scans (subnet_id, scanner_kind, scanner_id, method, status, started_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, subnetID, by.Kind, by.ID, method, ScanRunning, msOf(now))
 		if err != nil {
@@ -89,6 +98,10 @@ var (
 	whereDevByMAC           = `subnet_id = ? AND mac = ? AND mac <> ''` // the partial unique index needs mac <> ''
 	whereDevByIPPreferNoMAC = `subnet_id = ? AND ip_key = ? ORDER BY (mac = '') DESC, last_seen DESC LIMIT 1`
 	whereDevByIP            = `subnet_id = ? AND ip_key = ? ORDER BY last_seen DESC LIMIT 1`
+	whereDevByIPNoMAC       = `subnet_id = ? AND ip_key = ? AND mac = '' ORDER BY last_seen DESC LIMIT 1`
+	// An address-keyed device that has been seen answering with the MAC.
+	whereAlias = `subnet_id = ? AND ip_key = ? AND mac = '' AND EXISTS (SELECT 1 FROM sightings g
+		WHERE g.device_id = devices.id AND g.kind = 'mac' AND g.value = ?) ORDER BY last_seen DESC LIMIT 1`
 )
 
 const (
@@ -223,17 +236,19 @@ type devRow struct {
 	adminName, identifiedBy, discName string
 	agentID                           sql.NullInt64
 	matchKind                         MatchKind
+	lastSeen                          int64
 }
 
 const devRowCols = `id, ip, mac, state, category, class_category, class_vendor, mac_vendor, model, serial,
-	confidence, reasons, hostnames, found_by, admin_category, admin_name, identified_by, disc_name, agent_id, match_kind`
+	confidence, reasons, hostnames, found_by, admin_category, admin_name, identified_by, disc_name, agent_id, match_kind,
+	last_seen`
 
 func findDev(ctx context.Context, tx wtx, where string, args ...any) (*devRow, error) {
 	var r devRow
 	err := tx.QueryRowContext(ctx, `SELECT `+devRowCols+` FROM devices WHERE `+where, args...).Scan(
 		&r.id, &r.ip, &r.mac, &r.state, &r.category, &r.classCategory, &r.classVendor, &r.macVendor, &r.model,
 		&r.serial, &r.confidence, &r.reasons, &r.hostnames, &r.foundBy, &r.adminCategory, &r.adminName,
-		&r.identifiedBy, &r.discName, &r.agentID, &r.matchKind)
+		&r.identifiedBy, &r.discName, &r.agentID, &r.matchKind, &r.lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -260,13 +275,35 @@ func (s *SQLite) recordOne(ctx context.Context, tx wtx, run runInfo, d scan.Devi
 	// An address answered by a new MAC is the same device with a new NIC
 	// only when its name or serial says so; otherwise it is a new device
 	// that took the address.
+	//
+	// A MAC answering for several addresses in one run (proxy ARP, a
+	// router, secondary addresses) would otherwise make its device hop
+	// between them with an "IP changed" event each time; the second and
+	// later addresses become devices of their own, keyed by address, with
+	// the MAC kept as a sighting.
 	var cur *devRow
 	var oldMAC string
+	seenMAC := mac
 	if mac != "" {
 		if cur, err = findDev(ctx, tx, whereDevByMAC, run.SubnetID, mac); err != nil {
 			return 0, false, err
 		}
-		if cur == nil {
+		if cur != nil && cur.ip != ip {
+			alias, err := findDev(ctx, tx, whereAlias, run.SubnetID, key, mac)
+			if err != nil {
+				return 0, false, err
+			}
+			switch {
+			case alias != nil:
+				cur, mac = alias, ""
+			case cur.lastSeen >= msOf(run.Started):
+				if cur, err = findDev(ctx, tx, whereDevByIPNoMAC, run.SubnetID, key); err != nil {
+					return 0, false, err
+				}
+				mac = ""
+			}
+		}
+		if cur == nil && mac != "" {
 			cand, err := findDev(ctx, tx, whereDevByIPPreferNoMAC, run.SubnetID, key)
 			if err != nil {
 				return 0, false, err
@@ -353,8 +390,8 @@ func (s *SQLite) recordOne(ctx context.Context, tx wtx, run runInfo, d scan.Devi
 	if err := sight(ctx, tx, id, SightIP, ip, run.Scanner, nowMS); err != nil {
 		return 0, false, err
 	}
-	if mac != "" {
-		if err := sight(ctx, tx, id, SightMAC, mac, run.Scanner, nowMS); err != nil {
+	if seenMAC != "" {
+		if err := sight(ctx, tx, id, SightMAC, seenMAC, run.Scanner, nowMS); err != nil {
 			return 0, false, err
 		}
 	}
