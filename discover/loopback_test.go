@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +88,6 @@ func TestSweepLoopbackICMP(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	t.Logf("%+v", res)
 	if len(res.Hosts) != 3 {
 		t.Fatalf("found %d hosts, want 3: %+v", len(res.Hosts), res.Hosts)
 	}
@@ -95,5 +95,31 @@ func TestSweepLoopbackICMP(t *testing.T) {
 		if !slices.Equal(h.FoundBy, []string{"icmp"}) || h.RTT <= 0 {
 			t.Errorf("%s: FoundBy %v RTT %v, want icmp and an RTT", h.IP, h.FoundBy, h.RTT)
 		}
+	}
+}
+
+// TestSweepLoopbackAuto: loopback is attached but not Ethernet, so auto
+// sweeps it with ICMP and TCP together, and a host that answered both
+// lists both.
+func TestSweepLoopbackAuto(t *testing.T) {
+	port := listenLoopback(t)
+	targets, _ := discover.ParseTargets([]string{"127.0.0.1"})
+	var last discover.Progress
+	res, err := discover.Sweep(t.Context(), targets, discover.Options{
+		TCPPorts: []uint16{port}, NoDNS: true,
+		Progress: func(p discover.Progress) { last = p },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := []string{"icmp", "tcp/" + strconv.Itoa(int(port))}
+	if strings.Contains(strings.Join(res.Warnings, " "), "TCP only") {
+		by = by[1:] // no ICMP socket here
+	}
+	if res.Method != discover.MethodAuto || len(res.Hosts) != 1 || !slices.Equal(res.Hosts[0].FoundBy, by) {
+		t.Fatalf("method %s, hosts %+v; want auto and 127.0.0.1 found by %v", res.Method, res.Hosts, by)
+	}
+	if last.Total != 1 || last.Sent != 1 || last.Found != 1 || last.Pass != 1 {
+		t.Errorf("last progress %+v, want 1 of 1 sent, 1 found, pass 1", last)
 	}
 }
