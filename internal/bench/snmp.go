@@ -46,6 +46,7 @@ func snmpSection() section {
 // snmpRun is one run of one command.
 type snmpRun struct {
 	wall   time.Duration
+	cpu    time.Duration // user + system of the client
 	maxRSS int64
 	count  int // variables walked or devices found
 	err    error
@@ -139,11 +140,11 @@ func snmpWalkBench(ctx context.Context, e *env, tb *benchTB, file string) (strin
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Full bulk walk of %s\n\n", filepath.Base(file))
 	b.WriteString("Walk of 1.3.6.1, GETBULK with max-repetitions 10 for both, one OID per request.\n\n")
-	b.WriteString("| tool | median wall | min – max | variables | peak RSS | failed runs |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| tool | median wall | min – max | variables | client CPU | peak RSS | failed runs |\n|---|---|---|---|---|---|---|\n")
 	for i, t := range tools {
 		s := sums[i]
-		fmt.Fprintf(&b, "| %s | %s | %s – %s | %s | %.1f MiB | %d/%d |\n", t.label, seconds(s.wall), seconds(s.wallMin), seconds(s.wallMax),
-			countRange(s), float64(s.rss)/(1<<20), s.failed, s.runs)
+		fmt.Fprintf(&b, "| %s | %s | %s – %s | %s | %s | %.1f MiB | %d/%d |\n", t.label, seconds(s.wall), seconds(s.wallMin), seconds(s.wallMax),
+			countRange(s), seconds(s.cpu), float64(s.rss)/(1<<20), s.failed, s.runs)
 	}
 	b.WriteString("\n")
 	if sums[0].wall > 0 && sums[1].wall > 0 {
@@ -187,14 +188,14 @@ func snmpScanBench(ctx context.Context, e *env, tb *benchTB, corpus string) (str
 	fmt.Fprintf(&b, "### Scan of all %d development recordings\n\n", len(files))
 	fmt.Fprintf(&b, "`%s` with the %d devices at the first addresses of a /24 on loopback (the other %d addresses have no agent: the kernel answers ICMP port unreachable). The default evidence plan is gathered from every device and classified.\n\n",
 		strings.Join(append([]string{"lanscout"}, tools[0].argv[1:]...), " "), len(files), 254-len(files))
-	b.WriteString("| tool | median wall | min – max | devices found | devices/s (median) | peak RSS | failed runs |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| tool | median wall | min – max | devices found | devices/s (median) | client CPU | peak RSS | failed runs |\n|---|---|---|---|---|---|---|---|\n")
 	s := sums[0]
 	rate := "–"
 	if s.wall > 0 {
 		rate = fmt.Sprintf("%.1f", float64(s.found)/s.wall.Seconds())
 	}
-	fmt.Fprintf(&b, "| %s | %s | %s – %s | %s of %d | %s | %.1f MiB | %d/%d |\n", tools[0].label, seconds(s.wall), seconds(s.wallMin), seconds(s.wallMax),
-		countRange(s), len(files), rate, float64(s.rss)/(1<<20), s.failed, s.runs)
+	fmt.Fprintf(&b, "| %s | %s | %s – %s | %s of %d | %s | %s | %.1f MiB | %d/%d |\n", tools[0].label, seconds(s.wall), seconds(s.wallMin), seconds(s.wallMax),
+		countRange(s), len(files), rate, seconds(s.cpu), float64(s.rss)/(1<<20), s.failed, s.runs)
 	b.WriteString("\n")
 	writeFailures(&b, tools, sums)
 	return b.String(), nil
@@ -236,7 +237,7 @@ func runInterleaved(ctx context.Context, e *env, tools []snmpCommand) ([]summary
 			}
 			r := runSNMPCommand(ctx, e, t)
 			// measurement.found carries the count so summarize's medians apply.
-			runs[i] = append(runs[i], measurement{wall: r.wall, maxRSS: r.maxRSS, found: r.count, err: r.err})
+			runs[i] = append(runs[i], measurement{wall: r.wall, maxRSS: r.maxRSS, cpu: r.cpu, found: r.count, err: r.err})
 			e.logger.Debug("run", "tool", t.label, "wall", r.wall, "count", r.count, "err", r.err)
 		}
 	}
@@ -264,6 +265,7 @@ func runSNMPCommand(ctx context.Context, e *env, t snmpCommand) snmpRun {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss * 1024
 		}
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	if err != nil {
 		r.err = fmt.Errorf("%s: %w: %s", strings.Join(t.argv, " "), err, lastLine(stderr.String()))
