@@ -24,7 +24,8 @@
 //	    model:
 //	      - oid: 1.3.6.1.2.1.33.1.1.2.0
 //
-// Conditions: enterprise (sysObjectID under 1.3.6.1.4.1.N), sysobjectid
+// Conditions: enterprise (sysObjectID under 1.3.6.1.4.1.N), enterprise_name
+// (a regex on that enterprise's IANA registry name), sysobjectid
 // (prefix, arc by arc), sysdescr (regex), oid / under / count with a matcher
 // (present, equals, contains, prefix, regex, gt, ge, lt, le), iftype (count
 // of interfaces of one IANAifType, min/max), services (sysServices layers),
@@ -34,7 +35,8 @@
 //
 // The built-in rules live in rules/*.yaml: 10-standard (vendor-neutral
 // MIBs), 20-sysdescr (what devices call themselves), 30-enterprises (what
-// each IANA enterprise mostly builds), 40-families (product lines of mixed
+// each IANA enterprise mostly builds, and weak hints from the registered
+// names of makers no list knows), 40-families (product lines of mixed
 // makers), 90-models (model names from sysDescr).
 //
 // # Scores

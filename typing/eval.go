@@ -133,6 +133,15 @@ func (f *facts) eval(c *Cond) (bool, string) {
 			}
 		}
 		return false, ""
+	case c.EntName != "":
+		if !f.hasEnt {
+			return false, ""
+		}
+		name, ok := EnterpriseName(f.enterprise)
+		if !ok || !c.re.MatchString(name) {
+			return false, ""
+		}
+		return true, name
 	case len(c.SysObjectID) > 0:
 		if f.objectID == "" {
 			return false, ""

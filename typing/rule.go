@@ -61,6 +61,7 @@ type Rule struct {
 // Cond is one condition. Exactly one of its selectors is set:
 //
 //	enterprise: [318, 534]        sysObjectID is under 1.3.6.1.4.1.N
+//	enterprise_name: '(?i)power'  the IANA registry name of that N matches
 //	sysobjectid: [1.3.6.1.4.1.9.1] sysObjectID is one of, or under, these
 //	sysdescr: '(?i)\bups\b'       sysDescr matches the regex
 //	oid: 1.3.6.1.2.1.4.1.0        that object, with a matcher below
@@ -76,6 +77,7 @@ type Rule struct {
 // prefix, regex, and numeric gt, ge, lt, le.
 type Cond struct {
 	Enterprise  []uint32 `yaml:"enterprise"`
+	EntName     string   `yaml:"enterprise_name"`
 	SysObjectID []string `yaml:"sysobjectid"`
 	SysDescr    string   `yaml:"sysdescr"`
 	OID         string   `yaml:"oid"`
@@ -288,6 +290,7 @@ func (c *Cond) compile() error {
 		}
 	}
 	set(len(c.Enterprise) > 0)
+	set(c.EntName != "")
 	set(len(c.SysObjectID) > 0)
 	set(c.SysDescr != "")
 	set(c.OID != "")
@@ -301,7 +304,7 @@ func (c *Cond) compile() error {
 	set(len(c.All) > 0)
 	set(c.Not != nil)
 	if selectors != 1 {
-		return fmt.Errorf("a condition needs exactly one of enterprise, sysobjectid, sysdescr, oid, under, count, iftype, services, lldp, mac_vendor, any, all, not (found %d)", selectors)
+		return fmt.Errorf("a condition needs exactly one of enterprise, enterprise_name, sysobjectid, sysdescr, oid, under, count, iftype, services, lldp, mac_vendor, any, all, not (found %d)", selectors)
 	}
 	matchers := 0
 	for _, ok := range []bool{c.Present != nil, c.Equals != nil, c.Contains != "", c.Prefix != "", c.Regex != "",
@@ -338,6 +341,8 @@ func (c *Cond) compile() error {
 		c.re, err = compileRegex("sysdescr", c.SysDescr)
 	case c.MACVendor != "":
 		c.re, err = compileRegex("mac_vendor", c.MACVendor)
+	case c.EntName != "":
+		c.re, err = compileRegex("enterprise_name", c.EntName)
 	case c.Regex != "":
 		c.re, err = compileRegex("regex", c.Regex)
 	}

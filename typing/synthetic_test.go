@@ -275,6 +275,20 @@ func TestSyntheticDevices(t *testing.T) {
 			want: typing.Server, vendor: "Raspberry Pi",
 		},
 		{
+			name: "unlisted maker whose registry name says UPS",
+			in: typing.Input{Evidence: evidence(
+				descr("Network card v2.1"), sysOID("1.3.6.1.4.1.4030.1.1"),
+			)},
+			want: typing.Power, reasonPart: "Mitsubishi Electric Automation",
+		},
+		{
+			name: "unlisted maker whose registry name says microwave",
+			in: typing.Input{Evidence: evidence(
+				sysOID("1.3.6.1.4.1.1757.2.1"),
+			)},
+			want: typing.Wireless,
+		},
+		{
 			name: "unbranded L2 switch known only by its bridge",
 			in: typing.Input{Evidence: evidence(
 				sysOID("1.3.6.1.4.1.99992.1"), gauge(snmp.OIDDot1dBaseNumPorts, 24), ifTypes(1, 24, 6), services(2),
