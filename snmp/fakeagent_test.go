@@ -351,3 +351,33 @@ func TestDebugLogHidesSecrets(t *testing.T) {
 		t.Errorf("community in the log:\n%s", logs.String())
 	}
 }
+
+// TestSessionCloseAborts: Close from another goroutine ends a request in
+// flight promptly with ErrUnreachable.
+func TestSessionCloseAborts(t *testing.T) {
+	silent, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	s, err := snmp.Dial(context.Background(), silent.LocalAddr().(*net.UDPAddr).AddrPort(), v2c, snmp.SessionOptions{Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(100*time.Millisecond, func() { s.Close() })
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Walk(context.Background(), "1.3.6.1", 0, func(snmp.Var) error { return nil })
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, snmp.ErrUnreachable) || strings.Contains(err.Error(), "goroutine") {
+			t.Errorf("err = %v, want a short ErrUnreachable", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not abort the request")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}

@@ -213,7 +213,11 @@ func (s *Session) MaxRepetitions() int { return s.maxReps }
 // Close releases the socket. It is safe to call more than once and from
 // another goroutine, which aborts a request in flight.
 func (s *Session) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.g.Close() })
+	// Close the socket rather than calling gosnmp's Close, which sets its
+	// Conn to nil under a request in flight; that request then panics
+	// inside gosnmp and returns the recovered stack as its error. A closed
+	// socket instead fails the request with net.ErrClosed.
+	s.closeOnce.Do(func() { s.closeErr = s.conn.Close() })
 	return s.closeErr
 }
 
