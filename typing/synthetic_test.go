@@ -73,6 +73,15 @@ func TestSyntheticDevices(t *testing.T) {
 			want: typing.Power, vendor: "APC", model: "Smart-UPS 1500", reasonPart: "UPS-MIB",
 		},
 		{
+			name: "APC PDU whose card model looks like an AP number",
+			in: typing.Input{Evidence: evidence(
+				descr("APC Web/SNMP Management Card (MB:v3.9.2 PF:v6.4.6 PN:apc_hw05_aos_646.bin AF1:v6.4.6 AN1:apc_hw05_rpdu2g_646.bin MN:AP8959EU3 HR:05 SN: 5A1234E12345 MD:03/22/2017)"),
+				sysOID("1.3.6.1.4.1.318.1.3.4.6"),
+				num("1.3.6.1.4.1.318.1.1.26.2.1.3.1", 1),
+			)},
+			want: typing.Power, vendor: "APC",
+		},
+		{
 			name: "APC NetBotz is an environment monitor",
 			in: typing.Input{Evidence: evidence(
 				descr("APC NetBotz Rack Monitor 250"),
