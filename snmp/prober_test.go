@@ -128,6 +128,40 @@ func TestWalkMatchesRecording(t *testing.T) {
 	}
 }
 
+// TestProberV3Context: an agent that answers a v3 user only within a
+// context (as some printers do, GLPI agent #1091) is read with the
+// credential that names it.
+func TestProberV3Context(t *testing.T) {
+	file := snmptest.CorpusFile(t, "canonprinter_lbp.snmprec")
+	sim := snmptest.StartSim(t, []string{file}, snmptest.SimOptions{Plain: true})
+	d := sim.Devices[0]
+	user := snmp.Credential{Version: snmp.V3, User: snmptest.SimV3User, Auth: snmp.MD5, AuthPass: snmptest.SimV3AuthPass, Priv: snmp.DES, PrivPass: snmptest.SimV3PrivPass}
+	noContext, withContext := user, user
+	noContext.Name = "no-context"
+	withContext.Name, withContext.Context = "printer", d.Community
+	plan := snmp.Plan{Scalars: []string{"1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0"}, Walks: []snmp.PlanWalk{{Root: "1.3.6.1.2.1.43.5", Max: 50}}}
+	p, err := snmp.NewProber(snmp.ProberOptions{Credentials: []snmp.Credential{noContext, withContext}, Port: d.Addr.Port(), Timeout: 500 * time.Millisecond, Retries: -1, Plan: plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ans, err := p.Probe(ctx, d.Addr.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Credential != "printer" || len(ans.Tried) != 1 || ans.Tried[0].Credential != "no-context" {
+		t.Fatalf("answer by %s after %v", ans.Credential, ans.Tried)
+	}
+	want, err := snmp.Gather(ctx, readRecording(t, file), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.Vars, ans.Evidence.Vars); diff != "" {
+		t.Errorf("evidence (-recording +live):\n%s", diff)
+	}
+}
+
 func TestProberCredentialOrder(t *testing.T) {
 	d := startSnmpd(t)
 	right := snmp.Credential{Name: "right", Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: shaPriv}

@@ -104,9 +104,18 @@ func need(t TB, bin string) string {
 
 // Device is one simulated agent.
 type Device struct {
-	File string         // the recording served
-	Addr netip.AddrPort // where it answers, community Community
+	File      string         // the recording served
+	Addr      netip.AddrPort // where it answers
+	Community string         // v1/v2c community; also the v3 context name in Plain mode
 }
+
+// snmpsimd's built-in v3 user, answering in Plain mode with the device's
+// Community as context name.
+const (
+	SimV3User     = "simulator"
+	SimV3AuthPass = "auctoritas" // MD5
+	SimV3PrivPass = "privatus"   // DES
+)
 
 // Sim is a running snmpsimd.
 type Sim struct {
@@ -120,12 +129,18 @@ type Sim struct {
 type SimOptions struct {
 	// Port for every endpoint; 0 picks 1161.
 	Port uint16
+	// Plain serves every file at one address instead, with community =
+	// file name without .snmprec, and to SNMPv3 user SimV3User with
+	// context name = that same name (snmpsimd without --v2c-arch; its v3
+	// user answers nothing without the context).
+	Plain bool
 }
 
 // StartSim serves each recording at its own loopback address (device k
 // at 127.X.Y.(k+1), X and Y random so concurrent test packages do not
-// collide) with community "public", using snmpsimd --v2c-arch. At most 254
-// files. It returns once every device answers.
+// collide) with community "public", using snmpsimd --v2c-arch (see
+// SimOptions.Plain for the other mode). At most 254 files. It returns once
+// every device answers.
 func StartSim(t TB, files []string, opts SimOptions) *Sim {
 	t.Helper()
 	bin := need(t, "snmpsimd")
@@ -137,7 +152,10 @@ func StartSim(t TB, files []string, opts SimOptions) *Sim {
 		port = 1161
 	}
 	root := tempDir(t, "lanscout-snmpsim-")
-	data := filepath.Join(root, "data", "public")
+	data := filepath.Join(root, "data", "public") // --v2c-arch layout
+	if opts.Plain {
+		data = filepath.Join(root, "data")
+	}
 	cache := filepath.Join(root, "cache")
 	for _, d := range []string{data, cache} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -147,24 +165,45 @@ func StartSim(t TB, files []string, opts SimOptions) *Sim {
 	if err := os.Chown(cache, nobodyUID, nogroupGID); err != nil {
 		t.Fatalf("snmptest: chown cache: %v", err)
 	}
-	for k, f := range files {
-		if err := copyFile(f, filepath.Join(data, fmt.Sprintf("1.3.6.1.6.1.1.%d.snmprec", k))); err != nil {
-			t.Fatalf("snmptest: %v", err)
-		}
+	n := len(files)
+	if opts.Plain {
+		n = 1
 	}
-	prefix := freePrefix(t, port, len(files))
+	prefix := freePrefix(t, port, n)
 	s := &Sim{Community: "public", Prefix: prefix}
-	args := []string{"--v2c-arch", "--data-dir=" + filepath.Join(root, "data"), "--cache-dir=" + cache,
+	args := []string{"--data-dir=" + filepath.Join(root, "data"), "--cache-dir=" + cache,
 		"--process-user=nobody", "--process-group=nogroup", "--logging-method=null"}
-	for k, f := range files {
-		a := hostAt(prefix, k+1)
-		s.Devices = append(s.Devices, Device{File: f, Addr: netip.AddrPortFrom(a, port)})
-		args = append(args, fmt.Sprintf("--agent-udpv4-endpoint=%s:%d", a, port))
+	if opts.Plain {
+		a := netip.AddrPortFrom(hostAt(prefix, 1), port)
+		seen := map[string]bool{}
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".snmprec")
+			if seen[name] {
+				t.Fatalf("snmptest: two files named %s", name)
+			}
+			seen[name] = true
+			if err := copyFile(f, filepath.Join(data, name+".snmprec")); err != nil {
+				t.Fatalf("snmptest: %v", err)
+			}
+			s.Devices = append(s.Devices, Device{File: f, Addr: a, Community: name})
+		}
+		s.Community = ""
+		args = append(args, fmt.Sprintf("--agent-udpv4-endpoint=%s", a))
+	} else {
+		args = append(args, "--v2c-arch")
+		for k, f := range files {
+			if err := copyFile(f, filepath.Join(data, fmt.Sprintf("1.3.6.1.6.1.1.%d.snmprec", k))); err != nil {
+				t.Fatalf("snmptest: %v", err)
+			}
+			a := hostAt(prefix, k+1)
+			s.Devices = append(s.Devices, Device{File: f, Addr: netip.AddrPortFrom(a, port), Community: "public"})
+			args = append(args, fmt.Sprintf("--agent-udpv4-endpoint=%s:%d", a, port))
+		}
 	}
 	s.proc = startProcess(t, bin, args, nil)
 	// The first start indexes every file; big recordings take seconds.
 	for _, d := range s.Devices {
-		if err := waitAnswer(s.proc, d.Addr, "public", 120*time.Second); err != nil {
+		if err := waitAnswer(s.proc, d.Addr, d.Community, 120*time.Second); err != nil {
 			t.Fatalf("snmptest: snmpsimd never answered at %s: %v\n%s", d.Addr, err, s.proc.output())
 		}
 	}
