@@ -407,3 +407,78 @@ func BenchmarkClassify(b *testing.B) {
 		c.Classify(typing.Input{Evidence: ev})
 	}
 }
+
+// TestKnownSystemGroups types devices from their system group alone, as
+// their makers document it: the commonest case on a network where a device
+// answers little more than sysDescr and sysObjectID.
+func TestKnownSystemGroups(t *testing.T) {
+	c, err := typing.New(typing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		descr, oid string
+		want       []typing.Category
+	}{
+		{"Cisco NX-OS(tm) n9000, Software (n9000-dk9), Version 9.3(8), RELEASE SOFTWARE", "1.3.6.1.4.1.9.12.3.1.3.1812", sw},
+		{"Cisco IOS XR Software (Cisco ASR9K Series),  Version 6.5.3[Default]", "1.3.6.1.4.1.9.1.1017", sw},
+		{"Cisco Adaptive Security Appliance Version 9.12(4)", "1.3.6.1.4.1.9.1.2313", fw},
+		{"Cisco Firepower Threat Defense, Version 7.0.1 (Build 84)", "1.3.6.1.4.1.9.1.2664", fw},
+		{"Cisco Controller", "1.3.6.1.4.1.14179.1.1.4.3", wl},
+		{"Juniper Networks, Inc. mx480 internet router, kernel JUNOS 20.4R3-S1.3", "1.3.6.1.4.1.2636.1.1.1.2.25", sw},
+		{"Juniper Networks, Inc. ex2300-48p Ethernet Switch, kernel JUNOS 18.2R3-S2.9", "1.3.6.1.4.1.2636.1.1.1.2.132", sw},
+		{"Arista Networks EOS version 4.27.3F running on an Arista Networks DCS-7050SX3-48YC8", "1.3.6.1.4.1.30065.1.3011.7050.3782.48", sw},
+		{"HP J9773A 2530-24G-PoEP Switch, revision YA.16.10.0009, ROM YA.15.20 (/ws/swbuildm/rel_ukiah_qaoff/code/build/tam(swbuildm_rel_ukiah_qaoff_rel_ukiah))", "1.3.6.1.4.1.11.2.3.7.11.181", sw},
+		{"Aruba JL661A 6300M 48G CL4 PoE 4SFP56 Swch FL.10.08.1010", "1.3.6.1.4.1.47196.4.1.1.1.103", sw},
+		{"RouterOS RB4011iGS+", "1.3.6.1.4.1.14988.1", sw},
+		{"EdgeOS v2.0.9-hotfix.6.5574651.221230.1015", "1.3.6.1.4.1.41112.1.5", sw},
+		{"Dell EMC Networking OS10 Enterprise.", "1.3.6.1.4.1.674.11000.5000.100.2.1.7", sw},
+		{"Moxa EDS-510A-3GT", "1.3.6.1.4.1.8691.7.6", sw},
+		{"DrayTek Vigor2927 Series", "1.3.6.1.4.1.7367", sw},
+		{"", "1.3.6.1.4.1.12356.101.1.60001", fw},
+		{"Palo Alto Networks PA-220 series firewall", "1.3.6.1.4.1.25461.2.3.38", fw},
+		{"SonicWALL TZ 370 (SonicOS 7.0.1-5030-R2007)", "1.3.6.1.4.1.8741.1", fw},
+		{"BIG-IP 4000 : Linux 3.10.0-862.14.4.el7.ve.x86_64", "1.3.6.1.4.1.3375.2.1.3.4.76", lb},
+		{"NetScaler NS13.0: Build 88.14.nc, Date: Nov 24 2022, 10:26:35   (64-bit)", "1.3.6.1.4.1.5951.1", lb},
+		{"Brother NC-340h, Firmware Ver.1.03  (18.05.14),MID 8C5-J90,FID 2", "1.3.6.1.4.1.2435.2.3.9.1", pr},
+		{"KYOCERA Document Solutions Printing System", "1.3.6.1.4.1.1347.41", pr},
+		{"Lexmark MS812 version LW80.DN.P220 kernel 4.11.12 All-N-1", "1.3.6.1.4.1.641.2", pr},
+		{"RICOH MP C3004 1.02 / RICOH Network Printer C model / RICOH Network Scanner C model", "1.3.6.1.4.1.367.1.1", pr},
+		{"Xerox WorkCentre 7855 v1 Multifunction System; System Software 072.040.004.09100", "1.3.6.1.4.1.253.8.62.1.46.2.1.1", pr},
+		{"Eaton 5PX 1500", "1.3.6.1.4.1.534.1", pw},
+		{"Liebert GXT4", "1.3.6.1.4.1.476.1.42", pw},
+		{"Sentry Switched CDU", "1.3.6.1.4.1.1718.3", pw},
+		{"Raritan PX2 - Firmware Version 3.5.0.5-47219", "1.3.6.1.4.1.13742.6", pw},
+		{"Geist Watchdog 15", "1.3.6.1.4.1.21239.5.1", env},
+		{"Pure Storage FlashArray", "1.3.6.1.4.1.40482", st},
+		{"Polycom VVX 450", "1.3.6.1.4.1.13885.1", ph},
+		{"ArubaOS (MODEL: 7010), Version 8.6.0.4", "1.3.6.1.4.1.14823.1.1.36", wl},
+		{"Ruckus Wireless ZD1200", "1.3.6.1.4.1.25053.3.1.5.15", wl},
+		{"Cambium ePMP 3000", "1.3.6.1.4.1.17713.21", wl},
+		{"Linux", "1.3.6.1.4.1.21317", []typing.Category{typing.Management}},
+		{"Hardware: Intel64 Family 6 Model 85 - Software: Windows Version 6.3 (Build 17763 Multiprocessor Free)", "1.3.6.1.4.1.311.1.1.3.1.2", []typing.Category{typing.Server}},
+		{"FreeBSD fs1.example 13.2-RELEASE-p4 FreeBSD 13.2-RELEASE-p4 amd64", "1.3.6.1.4.1.8072.3.2.8", []typing.Category{typing.Server}},
+	}
+	for _, tc := range cases {
+		res := c.Classify(typing.Input{Evidence: evidence(descr(tc.descr), sysOID(tc.oid))})
+		ok := false
+		for _, w := range tc.want {
+			ok = ok || res.Category == w
+		}
+		if !ok {
+			t.Errorf("%q (%s): got %s, want %v; %s", tc.descr, tc.oid, res.Category, tc.want, strings.Join(res.Reasons, "; "))
+		}
+	}
+}
+
+var (
+	sw  = []typing.Category{typing.Switch, typing.Router}
+	fw  = []typing.Category{typing.Firewall}
+	wl  = []typing.Category{typing.Wireless}
+	lb  = []typing.Category{typing.LoadBalancer}
+	pr  = []typing.Category{typing.Printer}
+	pw  = []typing.Category{typing.Power}
+	env = []typing.Category{typing.Environment}
+	st  = []typing.Category{typing.Storage}
+	ph  = []typing.Category{typing.Phone}
+)
