@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"go.yaml.in/yaml/v3"
 )
 
 // FuzzParseSnmprec: parsing never panics, and whatever parses writes back
@@ -137,6 +138,46 @@ func FuzzParseV3Flag(f *testing.F) {
 		// The community parser must accept anything non-empty.
 		if _, err := ParseCommunityFlag(user); err != nil && user != "" && user != "v1:" && user != "v2c:" {
 			t.Fatalf("ParseCommunityFlag(%q): %v", user, err)
+		}
+	})
+}
+
+// FuzzParseCredentials: a credentials file built from arbitrary field
+// values never panics the parser, and its errors never show a secret.
+func FuzzParseCredentials(f *testing.F) {
+	f.Add("2c", "", "", "", "", "name")
+	f.Add("3", "u", "SHA", "AES", "ctx", "")
+	f.Add("4", "", "ROT13", "", "", "comunity")
+	f.Fuzz(func(t *testing.T, version, user, auth, priv, context, extraKey string) {
+		const marker = "SECRET"
+		for _, s := range []string{version, user, auth, priv, context, extraKey} {
+			if strings.Contains(s, marker) {
+				return
+			}
+		}
+		c := map[string]string{
+			"version": version, "user": user, "auth": auth, "priv": priv, "context": context,
+			"community": marker + "-comm", "auth_password": marker + "-auth", "priv_password": marker + "-priv",
+		}
+		switch extraKey {
+		case "", "name", "version", "user", "auth", "priv", "context":
+			// Not secrets: errors may quote them.
+		default:
+			c[extraKey] = marker + "-extra"
+		}
+		doc, err := yaml.Marshal(map[string]any{"credentials": []map[string]string{c}})
+		if err != nil {
+			return
+		}
+		creds, err := ParseCredentials(doc)
+		if err != nil {
+			if strings.Contains(err.Error(), marker) {
+				t.Fatalf("error shows a secret: %v", err)
+			}
+			return
+		}
+		if len(creds) != 1 {
+			t.Fatalf("%d credentials", len(creds))
 		}
 	})
 }
