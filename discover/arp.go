@@ -17,7 +17,6 @@ import (
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/packet"
 	"golang.org/x/net/bpf"
-	"golang.org/x/sys/unix"
 )
 
 // arpConn is what the ARP sweep needs from an *arp.Client; tests hand it
@@ -55,12 +54,7 @@ func openARP(ifi *net.Interface) (*arp.Client, *packet.Conn, error) {
 		return nil, nil, needRaw("arp sweep on "+ifi.Name, err)
 	}
 	if rc, err := pc.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) {
-			// FORCE needs CAP_NET_ADMIN and ignores rmem_max; fall back.
-			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, arpSocketBuffer) != nil {
-				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, arpSocketBuffer)
-			}
-		})
+		_ = rc.Control(func(fd uintptr) { setReceiveBuffer(fd, arpSocketBuffer) })
 	}
 	// Reading the statistics resets them: start counting drops from here.
 	_, _ = pc.Stats()

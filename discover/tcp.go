@@ -31,10 +31,6 @@ type sockResult struct {
 
 func newSocketFactory() *socketFactory { return &socketFactory{reqs: make(chan chan sockResult)} }
 
-func newTCPSocket() (int, error) {
-	return unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-}
-
 // socket asks the serving goroutine for a socket.
 func (f *socketFactory) socket(ctx context.Context) (int, error) {
 	if f == nil {
