@@ -4,15 +4,14 @@ package snmp
 // classifier reads the same objects the plan asks for.
 const (
 	// SNMPv2-MIB system group (RFC 3418).
-	OIDSysDescr     = "1.3.6.1.2.1.1.1.0"
-	OIDSysObjectID  = "1.3.6.1.2.1.1.2.0"
-	OIDSysUpTime    = "1.3.6.1.2.1.1.3.0"
-	OIDSysContact   = "1.3.6.1.2.1.1.4.0"
-	OIDSysName      = "1.3.6.1.2.1.1.5.0"
-	OIDSysLocation  = "1.3.6.1.2.1.1.6.0"
-	OIDSysServices  = "1.3.6.1.2.1.1.7.0"
-	OIDSysORLastChg = "1.3.6.1.2.1.1.8.0"
-	OIDSysORID      = "1.3.6.1.2.1.1.9.1.2" // column
+	OIDSysDescr    = "1.3.6.1.2.1.1.1.0"
+	OIDSysObjectID = "1.3.6.1.2.1.1.2.0"
+	OIDSysUpTime   = "1.3.6.1.2.1.1.3.0"
+	OIDSysContact  = "1.3.6.1.2.1.1.4.0"
+	OIDSysName     = "1.3.6.1.2.1.1.5.0"
+	OIDSysLocation = "1.3.6.1.2.1.1.6.0"
+	OIDSysServices = "1.3.6.1.2.1.1.7.0"
+	OIDSysORID     = "1.3.6.1.2.1.1.9.1.2" // column
 
 	// IF-MIB (RFC 2863) and IP-MIB (RFC 4293).
 	OIDIfNumber     = "1.3.6.1.2.1.2.1.0"
@@ -33,7 +32,6 @@ const (
 	OIDHrStorageType        = "1.3.6.1.2.1.25.2.3.1.2" // column
 	OIDHrDeviceType         = "1.3.6.1.2.1.25.3.2.1.2" // column, hrDeviceTypes under 1.3.6.1.2.1.25.3.1
 	OIDHrDeviceDescr        = "1.3.6.1.2.1.25.3.2.1.3" // column
-	OIDHrSWRunName          = "1.3.6.1.2.1.25.4.2.1.2" // column
 
 	// Printer-MIB (RFC 3805); the tables are indexed by hrDeviceIndex,
 	// which is 1 on nearly every printer.
@@ -44,7 +42,6 @@ const (
 	// UPS-MIB (RFC 1628).
 	OIDUpsIdentManufacturer = "1.3.6.1.2.1.33.1.1.1.0"
 	OIDUpsIdentModel        = "1.3.6.1.2.1.33.1.1.2.0"
-	OIDUpsIdentName         = "1.3.6.1.2.1.33.1.1.5.0"
 	OIDUpsBatteryStatus     = "1.3.6.1.2.1.33.1.2.1.0" // mandatory, so present on every UPS-MIB agent
 	OIDUpsOutputSource      = "1.3.6.1.2.1.33.1.4.1.0" // mandatory too
 
@@ -73,9 +70,6 @@ const (
 	// SYSAPPL-MIB (RFC 2287) sysApplInstallPkgProductName column: the
 	// names of installed application packages (appliances list themselves).
 	OIDSysApplInstallPkgProductName = "1.3.6.1.2.1.54.1.1.1.1.3"
-
-	// POWER-ETHERNET-MIB (RFC 3621) pethMainPsePower: a PoE power source.
-	OIDPethMainPsePower = "1.3.6.1.2.1.105.1.3.1.1.2"
 
 	// DOCS-CABLE-DEVICE-MIB (RFC 4639) docsDevRole: a cable modem.
 	OIDDocsDevRole = "1.3.6.1.2.1.69.1.1.1.0"
@@ -130,7 +124,7 @@ func DefaultPlan() Plan {
 		OIDEntPhysicalModelName + ".1", OIDEntPhysicalSerialNum + ".1",
 		OIDEntPhysicalMfgName + ".1", OIDEntPhysicalSoftwareRev + ".1",
 	}
-	// Get 3 (and 4): identity scalars of vendor MIBs that separate families
+	// Get 3: identity scalars of vendor MIBs that separate families
 	// sharing one sysObjectID or none (appliances on a stock net-snmp
 	// agent report 1.3.6.1.4.1.8072.3.2.10). Absent objects cost nothing
 	// but a noSuchObject in the same response.
@@ -174,13 +168,14 @@ var vendorScalars = []string{
 	"1.3.6.1.4.1.674.10892.5.1.3.2.0",  // IDRAC-MIB systemServiceTag
 	"1.3.6.1.4.1.232.2.2.4.2.0",        // CPQSINFO-MIB cpqSiProductName (iLO, Insight agents)
 	"1.3.6.1.4.1.232.2.2.2.1.0",        // CPQSINFO-MIB cpqSiSysSerialNum
-	// The next three were read from devices that answer with the net-snmp
-	// sysObjectID; their vendors' MIB files were not at hand, so only
-	// their presence is used, never their values.
+	// The next four were read from devices that answer with the net-snmp
+	// sysObjectID; their vendors' MIB files were not at hand, so the
+	// rules use their presence (and the Teltonika product code as the
+	// model), nothing else.
 	"1.3.6.1.4.1.14125.2.1.1.6.0", // EnGenius (Senao) access point MIB
 	"1.3.6.1.4.1.6894.2.30.0",     // DataDirect Networks storage MIB
 	"1.3.6.1.4.1.32015.0.0",       // ExtraHop appliance MIB
-	"1.3.6.1.4.1.48690.1.8.0",     // Teltonika router MIB
+	"1.3.6.1.4.1.48690.1.8.0",     // Teltonika router MIB, product code
 	"1.3.6.1.4.1.6876.1.1.0",      // VMWARE-SYSTEM-MIB vmwProdName (ESXi)
 	"1.3.6.1.4.1.5951.4.1.1.1.0",  // NS-ROOT-MIB sysBuildVersion (Citrix ADC)
 	"1.3.6.1.4.1.3375.2.1.4.1.0",  // F5-BIGIP-SYSTEM-MIB sysProductName
