@@ -25,7 +25,9 @@
 //     conflicts (two MACs for one address) and proxy ARP (one MAC for many
 //     addresses, see the threshold on [ProxyARP]'s detection in collector.go:
 //     at least 4 addresses and more than half of those probed, or 16).
-//     The scanner's own addresses are listed with FoundBy "local".
+//     The scanner's own addresses are listed with FoundBy "local". A Linux
+//     host with two interfaces on one segment answers from both by default
+//     (arp_ignore=0) and shows up as a conflict too: check before blaming.
 //   - icmp: echo requests from a raw socket, or an unprivileged ping
 //     socket when net.ipv4.ping_group_range allows it.
 //   - tcp: connects to [Options.TCPPorts]; a refused connection proves the

@@ -61,6 +61,10 @@ func (o Options) rate(def int) int {
 	return def
 }
 
+// ErrTooManyAddresses is wrapped by Sweep's error when the targets exceed
+// MaxAddresses and Options.Force is not set.
+var ErrTooManyAddresses = errors.New("more than the limit")
+
 // Sweep finds the hosts that answer among targets.
 //
 // Every socket is opened on the calling goroutine before any worker
@@ -82,7 +86,7 @@ func Sweep(ctx context.Context, targets []Target, opts Options) (*Result, error)
 	}
 	n := CountAddresses(targets)
 	if n > MaxAddresses && !opts.Force {
-		return nil, fmt.Errorf("sweep: %d addresses exceed the limit of %d per run: split the targets, or force it", n, MaxAddresses)
+		return nil, fmt.Errorf("sweep: %d addresses: %w of %d per run: split the targets, or force it", n, ErrTooManyAddresses, MaxAddresses)
 	}
 	if n > hardMaxAddresses {
 		return nil, fmt.Errorf("sweep: %d addresses exceed the hard limit of %d (a /8) per run, even when forced", n, hardMaxAddresses)

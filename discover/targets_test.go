@@ -1,6 +1,7 @@
 package discover_test
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func TestSweepRefusesTooMany(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := discover.Sweep(t.Context(), ts, discover.Options{Method: discover.MethodSNMP})
-	if err == nil || res != nil || !strings.Contains(err.Error(), "131072 addresses exceed the limit of 65536") {
+	if !errors.Is(err, discover.ErrTooManyAddresses) || res != nil || !strings.Contains(err.Error(), "131072 addresses: more than the limit of 65536 per run") {
 		t.Fatalf("Sweep of a /15 = %v, %v; want the limit error", res, err)
 	}
 	if _, err := discover.Sweep(t.Context(), ts, discover.Options{Method: discover.MethodSNMP, Force: true, NoDNS: true}); err != nil {
