@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,9 +93,10 @@ func TestSessionVersions(t *testing.T) {
 func TestSessionWrongV3(t *testing.T) {
 	d := startSnmpd(t)
 	cases := map[string]snmp.Credential{
-		"wrong auth": {Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: "not-the-pass", Priv: snmp.AES, PrivPass: shaPriv},
-		"wrong priv": {Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: "not-the-pass"},
-		"wrong user": {Version: snmp.V3, User: "nobody-here", Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: shaPriv},
+		"wrong auth password":    {Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: "not-the-pass", Priv: snmp.AES, PrivPass: shaPriv},
+		"wrong privacy password": {Version: snmp.V3, User: shaUser, Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: "not-the-pass"},
+		"unknown user":           {Version: snmp.V3, User: "nobody-here", Auth: snmp.SHA, AuthPass: shaAuth, Priv: snmp.AES, PrivPass: shaPriv},
+		"wrong auth protocol":    {Version: snmp.V3, User: sha256User, Auth: snmp.SHA512, AuthPass: sha256Auth},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -106,6 +108,19 @@ func TestSessionWrongV3(t *testing.T) {
 			t.Logf("%v after %v", err, time.Since(start))
 			if !errors.Is(err, snmp.ErrAuthFailed) {
 				t.Errorf("err = %v, want ErrAuthFailed", err)
+			}
+			// The message names the cause.
+			want := map[string]string{
+				"wrong auth password":    "wrong auth password or protocol",
+				"wrong privacy password": "wrong privacy password or protocol",
+				"unknown user":           `unknown user "nobody-here"`,
+				"wrong auth protocol":    "wrong auth password or protocol",
+			}[name]
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v, want it to say %q", err, want)
+			}
+			if strings.Contains(err.Error(), "not-the-pass") {
+				t.Errorf("err shows the pass phrase: %v", err)
 			}
 		})
 	}

@@ -536,7 +536,58 @@ func (s *Session) fail(ctx context.Context, op string, err error) error {
 	if s.wrongPrivacy(ctx, err) {
 		return fmt.Errorf("snmp %s %s: %w: agent ignores our encrypted requests but accepts the user at authNoPriv (wrong privacy password or protocol)", op, s.addr, ErrAuthFailed)
 	}
+	if s.version == V3 && s.g.MsgFlags&gosnmp.AuthNoPriv != 0 && !s.answered && isV3DecodeError(err) && ctx.Err() == nil {
+		switch s.userKnown(ctx) {
+		case userUnknown:
+			return fmt.Errorf("snmp %s %s: %w: unknown user %q", op, s.addr, ErrAuthFailed, s.user())
+		case userKnown:
+			return fmt.Errorf("snmp %s %s: %w: wrong auth password or protocol for user %q", op, s.addr, ErrAuthFailed, s.user())
+		}
+	}
 	return s.wrap(op, err)
+}
+
+func (s *Session) user() string {
+	if usm, ok := s.g.SecurityParameters.(*gosnmp.UsmSecurityParameters); ok {
+		return usm.UserName
+	}
+	return ""
+}
+
+type userCheck int
+
+const (
+	userUndecided userCheck = iota
+	userUnknown
+	userKnown
+)
+
+// userKnown tells an unknown user from a wrong auth key. Once the engine
+// ID is known, gosnmp discards the agent's unauthenticated report (the
+// only thing saying which it was) as "not authentic". Asked at
+// noAuthNoPriv, an agent answers usmStatsUnknownUserNames for a user it
+// lacks, and usmStatsUnsupportedSecLevels (or data) for one it has. One
+// extra round trip, only after a rejection.
+func (s *Session) userKnown(ctx context.Context) userCheck {
+	g := &gosnmp.GoSNMP{
+		Target: s.g.Target, Port: s.g.Port, Transport: "udp", Version: gosnmp.Version3,
+		Timeout: s.g.Timeout, Retries: 0, Context: ctx, MaxOids: 1,
+		SecurityModel: gosnmp.UserSecurityModel, MsgFlags: gosnmp.NoAuthNoPriv, ContextName: s.g.ContextName,
+		SecurityParameters: &gosnmp.UsmSecurityParameters{UserName: s.user()},
+	}
+	if g.Connect() != nil {
+		return userUndecided
+	}
+	defer g.Close()
+	_, err := g.Get([]string{".1.3.6.1.2.1.1.3.0"})
+	s.log.Debug("snmp noAuthNoPriv check after a rejection", "agent", s.addr, "err", err)
+	switch {
+	case errors.Is(err, gosnmp.ErrUnknownUsername):
+		return userUnknown
+	case err == nil, errors.Is(err, gosnmp.ErrUnknownSecurityLevel):
+		return userKnown
+	}
+	return userUndecided
 }
 
 // toVar converts a gosnmp variable; gosnmp's Go types vary by BER type.
