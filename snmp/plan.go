@@ -23,6 +23,9 @@ const (
 	OIDDot1dBaseNumPorts      = "1.3.6.1.2.1.17.1.2.0"
 	OIDDot1dBaseType          = "1.3.6.1.2.1.17.1.3.0"
 
+	// Q-BRIDGE-MIB (RFC 4363) dot1qVlanVersionNumber: a VLAN-aware bridge.
+	OIDDot1qVlanVersionNumber = "1.3.6.1.2.1.17.7.1.1.1.0"
+
 	// HOST-RESOURCES-MIB (RFC 2790).
 	OIDHrSystemUptime       = "1.3.6.1.2.1.25.1.1.0"
 	OIDHrSystemNumUsers     = "1.3.6.1.2.1.25.1.5.0"
@@ -124,6 +127,7 @@ func DefaultPlan() Plan {
 		OIDEntPhysicalModelName + ".1", OIDEntPhysicalSerialNum + ".1",
 		OIDEntPhysicalMfgName + ".1", OIDEntPhysicalSoftwareRev + ".1",
 	}
+	scalars = append(scalars, OIDDot1qVlanVersionNumber)
 	// Get 3: identity scalars of vendor MIBs that separate families
 	// sharing one sysObjectID or none (appliances on a stock net-snmp
 	// agent report 1.3.6.1.4.1.8072.3.2.10). Absent objects cost nothing
