@@ -26,6 +26,21 @@
 // and an interrupted or incomplete run never counts as a missed scan for the
 // devices it did not see.
 //
+// # Schema
+//
+// The SQL lives in migrations/sqlite, numbered files applied in order at
+// open (see migrate.go): subnets; scans (runs with statistics); devices,
+// keyed by (subnet, MAC) where a MAC is known and by (subnet, address)
+// otherwise, holding the effective values the UI lists (category, name,
+// vendor, status) beside the classification and the admin's identification;
+// device_snmp (system group and the raw evidence); sightings (kind, value,
+// scanner, first/last seen, count); events; agents, agent_nics and
+// agent_addresses (each address attached to the subnet holding it);
+// users, sessions, api_tokens, audit_log (append-only by trigger) and
+// snmp_credentials. Times are Unix milliseconds, lists JSON text, and
+// addresses sort through a fixed-width hex key, so the SQL carries over to
+// PostgreSQL with types renamed.
+//
 // # Secrets
 //
 // Passwords are bcrypt hashes; session and API tokens are stored as SHA-256

@@ -369,3 +369,16 @@ func TestProxyARPDoesNotHop(t *testing.T) {
 		t.Errorf("alias address keeps no MAC sighting: %+v", det.Sightings)
 	}
 }
+
+func TestMACFlagsKept(t *testing.T) {
+	s, clk, _ := openTest(t)
+	sn := mustSubnet(t, s, "10.9.0.0/24")
+	phone := dev("10.9.0.40", "da:a1:19:00:00:40", "", "")
+	phone.MACFlags = []string{"locally-administered", "randomized"}
+	scanOnce(t, s, clk, sn.ID, phone)
+	// Seen across a router next time: no MAC, no flags; what was learnt stays.
+	scanOnce(t, s, clk, sn.ID, dev("10.9.0.40", "", "", ""))
+	if d := deviceByIP(t, s, "10.9.0.40"); len(d.MACFlags) != 2 || d.MACFlags[1] != "randomized" || d.MAC != "da:a1:19:00:00:40" {
+		t.Errorf("device = %+v", d)
+	}
+}

@@ -152,7 +152,8 @@ type Device struct {
 	IP        string      `json:"ip"`  // current address
 	MAC       string      `json:"mac"` // current MAC, lower case, "" when never learnt
 	MACVendor string      `json:"mac_vendor"`
-	Name      string      `json:"name"` // admin's name if set, else sysName, else DNS name
+	MACFlags  []string    `json:"mac_flags"` // "randomized" MACs make weak identities
+	Name      string      `json:"name"`      // admin's name if set, else sysName, else DNS name
 	Hostnames []string    `json:"hostnames"`
 	State     DeviceState `json:"state"`
 	// Category is the effective category: the admin's when identified, else

@@ -42,6 +42,8 @@ func TestDeviceQueries(t *testing.T) {
 		{"search MAC with colons", DeviceQuery{Search: "00:1b:a9"}, 1, "10.10.0.100"},
 		{"search MAC without separators, upper case", DeviceQuery{Search: "001BA9AB"}, 1, "10.10.0.100"},
 		{"search MAC with dashes", DeviceQuery{Search: "ab-cd-ef"}, 1, "10.10.0.100"},
+		{"search MAC, Cisco style", DeviceQuery{Search: "001b.a9ab"}, 1, "10.10.0.100"},
+		{"short search", DeviceQuery{Search: "ef"}, 1, "10.10.0.100"},
 		{"search name", DeviceQuery{Search: "CORE-SW"}, 1, "10.10.0.100"},
 		{"search model", DeviceQuery{Search: "c3750"}, 1, "10.10.0.100"},
 		{"search vendor", DeviceQuery{Search: "cisco"}, 1, "10.10.0.100"},
@@ -83,6 +85,19 @@ func TestDeviceQueries(t *testing.T) {
 	}
 	if page, _ := s.Devices(ctx, DeviceQuery{Limit: 1, Offset: 1000}); page.Total != 32 || len(page.Devices) != 0 {
 		t.Errorf("past the end = %+v", page)
+	}
+
+	var exported []string
+	err := s.EachDevice(ctx, DeviceQuery{Vendor: "dell", Desc: true, Limit: 1}, func(d Device) error {
+		exported = append(exported, d.IP)
+		return nil
+	})
+	if err != nil || len(exported) != 30 || exported[0] != "10.10.0.30" {
+		t.Errorf("export = %v, %v", exported, err)
+	}
+	stop := errors.New("enough")
+	if err := s.EachDevice(ctx, DeviceQuery{}, func(Device) error { return stop }); err != stop {
+		t.Errorf("export stopped by fn: err = %v", err)
 	}
 }
 

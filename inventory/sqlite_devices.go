@@ -13,7 +13,7 @@ import (
 	"github.com/lanscout/lanscout/typing"
 )
 
-const deviceCols = `d.id, d.subnet_id, d.ip, d.mac, d.mac_vendor, d.name, d.hostnames, d.found_by, d.state, d.category,
+const deviceCols = `d.id, d.subnet_id, d.ip, d.mac, d.mac_vendor, d.mac_flags, d.name, d.hostnames, d.found_by, d.state, d.category,
 	d.vendor, d.class_category, d.class_vendor, d.model, d.serial, d.confidence, d.reasons, d.admin_category,
 	d.admin_name, d.admin_notes, d.identified_by, d.identified_at, d.status, d.agent_id, d.match_kind,
 	d.missed_scans, d.first_seen, d.last_seen,
@@ -26,6 +26,7 @@ func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 	var (
 		d                            Device
 		hostnames, foundBy, reasons  string
+		macFlags                     string
 		adminCat, adminName, notes   string
 		identifiedBy                 string
 		identifiedAt, agentID        sql.NullInt64
@@ -34,7 +35,7 @@ func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 		snDescr, snOID, snLoc, snCon sql.NullString
 		snUp, snAt                   sql.NullInt64
 	)
-	err := row.Scan(&d.ID, &d.SubnetID, &d.IP, &d.MAC, &d.MACVendor, &d.Name, &hostnames, &foundBy, &d.State,
+	err := row.Scan(&d.ID, &d.SubnetID, &d.IP, &d.MAC, &d.MACVendor, &macFlags, &d.Name, &hostnames, &foundBy, &d.State,
 		&d.Category, &d.Vendor, &d.Classification.Category, &d.Classification.Vendor, &d.Model, &d.Serial,
 		&d.Classification.Confidence, &reasons, &adminCat, &adminName, &notes, &identifiedBy, &identifiedAt,
 		&d.Status, &agentID, &d.Match, &d.MissedScans, &first, &last,
@@ -42,7 +43,7 @@ func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 	if err != nil {
 		return Device{}, err
 	}
-	d.Hostnames, d.FoundBy = stringsOf(hostnames), stringsOf(foundBy)
+	d.Hostnames, d.FoundBy, d.MACFlags = stringsOf(hostnames), stringsOf(foundBy), stringsOf(macFlags)
 	d.Classification.Model, d.Classification.Serial = d.Model, d.Serial
 	d.Classification.Reasons = stringsOf(reasons)
 	if identifiedBy != "" {
@@ -75,17 +76,24 @@ func deviceWhere(q DeviceQuery) (string, []any, error) {
 	var where []string
 	var args []any
 	if s := strings.TrimSpace(q.Search); s != "" {
-		pat := "%" + likeEscape(strings.ToLower(s)) + "%"
-		conds := []string{`d.ip LIKE ? ESCAPE '\'`, `lower(d.name) LIKE ? ESCAPE '\'`, `lower(d.vendor) LIKE ? ESCAPE '\'`,
-			`lower(d.model) LIKE ? ESCAPE '\'`, `lower(d.mac_vendor) LIKE ? ESCAPE '\'`, `lower(d.hostnames) LIKE ? ESCAPE '\'`}
-		args = append(args, pat, pat, pat, pat, pat, pat)
-		// MACs are matched without separators, so "00:1B:A9", "001ba9"
-		// and "00-1b-a9" all find the same devices.
-		if hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(s)); len(hex) >= 2 && isHex(hex) {
-			conds = append(conds, `d.mac_hex LIKE ?`)
-			args = append(args, "%"+hex+"%")
+		// MACs are matched without separators too, so "00:1B:A9",
+		// "001ba9" and "00-1b-a9" all find the same devices.
+		hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(s))
+		macLike := len(hex) >= 2 && isHex(hex) && looksLikeMAC(s)
+		if strings.ContainsAny(s, `%_\`) {
+			// Wildcards typed by the user are literal: LIKE with ESCAPE,
+			// which the trigram index does not serve; rare enough to scan.
+			pat := "%" + likeEscape(strings.ToLower(s)) + "%"
+			where = append(where, `d.id IN (SELECT rowid FROM device_search WHERE text LIKE ? ESCAPE '\')`)
+			args = append(args, pat)
+		} else if macLike {
+			where = append(where, `d.id IN (SELECT rowid FROM device_search WHERE text LIKE ?
+				UNION SELECT rowid FROM device_search WHERE text LIKE ?)`)
+			args = append(args, "%"+strings.ToLower(s)+"%", "%"+hex+"%")
+		} else {
+			where = append(where, `d.id IN (SELECT rowid FROM device_search WHERE text LIKE ?)`)
+			args = append(args, "%"+strings.ToLower(s)+"%")
 		}
-		where = append(where, "("+strings.Join(conds, " OR ")+")")
 	}
 	if q.SubnetID != 0 {
 		where = append(where, `d.subnet_id = ?`)
@@ -103,8 +111,8 @@ func deviceWhere(q DeviceQuery) (string, []any, error) {
 		args = append(args, q.State)
 	}
 	if q.Vendor != "" {
-		where = append(where, `lower(d.vendor) = ?`)
-		args = append(args, strings.ToLower(q.Vendor))
+		where = append(where, `d.vendor = ? COLLATE NOCASE`)
+		args = append(args, q.Vendor)
 	}
 	if q.Status != "" {
 		where = append(where, `d.status = ?`)
@@ -118,6 +126,21 @@ func deviceWhere(q DeviceQuery) (string, []any, error) {
 		return "", nil, nil
 	}
 	return " WHERE " + strings.Join(where, " AND "), args, nil
+}
+
+// looksLikeMAC reports whether a search has MAC separators: colons or
+// dashes, or dots between groups of four (Cisco's 001b.a912.3456). Dots
+// alone are an address: "10.10.0.2" must not also match MACs with 101002.
+func looksLikeMAC(s string) bool {
+	if strings.ContainsAny(s, ":-") {
+		return true
+	}
+	for _, part := range strings.Split(s, ".") {
+		if len(part) == 4 {
+			return strings.Contains(s, ".")
+		}
+	}
+	return false
 }
 
 func isHex(s string) bool {
@@ -179,6 +202,43 @@ func (s *SQLite) Devices(ctx context.Context, q DeviceQuery) (DevicePage, error)
 		return DevicePage{}, fmt.Errorf("list devices: %w", err)
 	}
 	return page, nil
+}
+
+// EachDevice implements DeviceStore.
+func (s *SQLite) EachDevice(ctx context.Context, q DeviceQuery, fn func(Device) error) error {
+	if q.Sort == "" {
+		q.Sort = SortIP
+	}
+	col, ok := sortCols[q.Sort]
+	if !ok {
+		return fmt.Errorf("export devices: %w: sort key %q", ErrInvalid, q.Sort)
+	}
+	where, args, err := deviceWhere(q)
+	if err != nil {
+		return fmt.Errorf("export devices: %w", err)
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where+" ORDER BY "+col+dir+", d.id"+dir, args...)
+	if err != nil {
+		return fmt.Errorf("export devices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return fmt.Errorf("export devices: %w", err)
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export devices: %w", err)
+	}
+	return nil
 }
 
 // Device implements DeviceStore.

@@ -105,11 +105,11 @@ var (
 )
 
 const (
-	qInsertDevice = `INSERT INTO devices (subnet_id, ip, ip_key, mac, mac_hex, mac_vendor, name,
+	qInsertDevice = `INSERT INTO devices (subnet_id, ip, ip_key, mac, mac_hex, mac_vendor, mac_flags, name,
 		disc_name, hostnames, found_by, state, category, vendor, class_category, class_vendor, model, serial,
 		confidence, reasons, status, host_key, first_seen, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'up', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qUpdateDevice = `UPDATE devices SET ip = ?, ip_key = ?, mac = ?, mac_hex = ?, mac_vendor = ?,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'up', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qUpdateDevice = `UPDATE devices SET ip = ?, ip_key = ?, mac = ?, mac_hex = ?, mac_vendor = ?, mac_flags = ?,
 		name = ?, disc_name = ?, hostnames = ?, found_by = ?, state = 'up', category = ?, vendor = ?,
 		class_category = ?, class_vendor = ?, model = ?, serial = ?, confidence = ?, reasons = ?, host_key = ?,
 		missed_scans = 0, last_seen = ? WHERE id = ?`
@@ -237,18 +237,19 @@ type devRow struct {
 	agentID                           sql.NullInt64
 	matchKind                         MatchKind
 	lastSeen                          int64
+	macFlags                          string
 }
 
 const devRowCols = `id, ip, mac, state, category, class_category, class_vendor, mac_vendor, model, serial,
 	confidence, reasons, hostnames, found_by, admin_category, admin_name, identified_by, disc_name, agent_id, match_kind,
-	last_seen`
+	last_seen, mac_flags`
 
 func findDev(ctx context.Context, tx wtx, where string, args ...any) (*devRow, error) {
 	var r devRow
 	err := tx.QueryRowContext(ctx, `SELECT `+devRowCols+` FROM devices WHERE `+where, args...).Scan(
 		&r.id, &r.ip, &r.mac, &r.state, &r.category, &r.classCategory, &r.classVendor, &r.macVendor, &r.model,
 		&r.serial, &r.confidence, &r.reasons, &r.hostnames, &r.foundBy, &r.adminCategory, &r.adminName,
-		&r.identifiedBy, &r.discName, &r.agentID, &r.matchKind, &r.lastSeen)
+		&r.identifiedBy, &r.discName, &r.agentID, &r.matchKind, &r.lastSeen, &r.macFlags)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -326,7 +327,7 @@ func (s *SQLite) recordOne(ctx context.Context, tx wtx, run runInfo, d scan.Devi
 
 	if cur == nil {
 		res, err := tx.ExecContext(ctx, qInsertDevice,
-			run.SubnetID, ip, key, mac, macHex(mac), in.macVendor, in.discName, in.discName, in.hostnames,
+			run.SubnetID, ip, key, mac, macHex(mac), in.macVendor, in.macFlags, in.discName, in.discName, in.hostnames,
 			in.foundBy, in.classCategory, in.vendor(), in.classCategory, in.classVendor, in.model, in.serial,
 			in.confidence, in.reasons, NonInventoried, in.hostKey(), nowMS, nowMS)
 		if err != nil {
@@ -379,7 +380,7 @@ func (s *SQLite) recordOne(ctx context.Context, tx wtx, run runInfo, d scan.Devi
 			newMAC = mac
 		}
 		_, err = tx.ExecContext(ctx, qUpdateDevice,
-			ip, key, newMAC, macHex(newMAC), in.macVendor, in.name(), in.discName, in.hostnames, in.foundBy,
+			ip, key, newMAC, macHex(newMAC), in.macVendor, in.macFlags, in.name(), in.discName, in.hostnames, in.foundBy,
 			in.effectiveCategory(), in.vendor(), in.classCategory, in.classVendor, in.model, in.serial, in.confidence,
 			in.reasons, in.hostKey(), nowMS, id)
 		if err != nil {
@@ -465,13 +466,14 @@ func sameMachine(cand *devRow, d scan.Device) bool {
 
 // merged is a device's stored fields after a sighting.
 type merged struct {
-	macVendor, discName, hostnames, foundBy string
-	classCategory                           typing.Category
-	classVendor, model, serial              string
-	confidence                              float64
-	reasons                                 string
-	adminCategory                           typing.Category
-	adminName                               string
+	macVendor, macFlags          string
+	discName, hostnames, foundBy string
+	classCategory                typing.Category
+	classVendor, model, serial   string
+	confidence                   float64
+	reasons                      string
+	adminCategory                typing.Category
+	adminName                    string
 }
 
 // mergeDevice combines what is stored with what a scan saw. A scan that
@@ -481,6 +483,7 @@ type merged struct {
 func mergeDevice(cur *devRow, d scan.Device, mac string) merged {
 	m := merged{
 		macVendor:     d.MACVendor,
+		macFlags:      toJSON(nonNil(d.MACFlags)),
 		discName:      strings.TrimSuffix(d.Name(), "."),
 		hostnames:     toJSON(nonNil(d.Hostnames)),
 		foundBy:       toJSON(nonNil(d.FoundBy)),
@@ -503,8 +506,13 @@ func mergeDevice(cur *devRow, d scan.Device, mac string) merged {
 		m.classCategory, m.classVendor, m.model, m.serial = cur.classCategory, cur.classVendor, cur.model, cur.serial
 		m.confidence, m.reasons = cur.confidence, cur.reasons
 	}
-	if m.macVendor == "" && (mac == "" || mac == cur.mac) {
-		m.macVendor = cur.macVendor
+	if mac == "" || mac == cur.mac {
+		if m.macVendor == "" {
+			m.macVendor = cur.macVendor
+		}
+		if len(d.MACFlags) == 0 {
+			m.macFlags = cur.macFlags
+		}
 	}
 	if m.discName == "" {
 		m.discName = cur.discName

@@ -65,6 +65,11 @@ type ScanStore interface {
 // DeviceStore answers questions about devices and lets admins identify them.
 type DeviceStore interface {
 	Devices(ctx context.Context, q DeviceQuery) (DevicePage, error)
+	// EachDevice calls fn for every device matching q in q's order,
+	// ignoring Limit and Offset, streaming rather than paging: the CSV and
+	// JSON downloads of 100k devices. An error from fn stops it and is
+	// returned.
+	EachDevice(ctx context.Context, q DeviceQuery, fn func(Device) error) error
 	Device(ctx context.Context, id int64) (DeviceDetail, error)
 	// DeviceEvidence returns the SNMP evidence last stored for a device, so
 	// an admin rule can be tried on it before it is saved; nil when the

@@ -47,6 +47,7 @@ CREATE TABLE devices (
 	mac            TEXT    NOT NULL DEFAULT '',
 	mac_hex        TEXT    NOT NULL DEFAULT '', -- MAC without separators, for search
 	mac_vendor     TEXT    NOT NULL DEFAULT '',
+	mac_flags      TEXT    NOT NULL DEFAULT '[]', -- "randomized", "locally-administered", ...
 	name           TEXT    NOT NULL DEFAULT '', -- effective: the admin's, else disc_name
 	disc_name      TEXT    NOT NULL DEFAULT '', -- sysName, else first DNS name
 	hostnames      TEXT    NOT NULL DEFAULT '[]',

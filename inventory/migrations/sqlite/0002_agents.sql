@@ -45,6 +45,7 @@ CREATE TABLE agent_addresses (
 	subnet_id INTEGER REFERENCES subnets (id) ON DELETE SET NULL
 );
 CREATE INDEX agent_addresses_agent ON agent_addresses (agent_id);
+CREATE INDEX agent_addresses_nic ON agent_addresses (nic_id); -- the cascade from agent_nics
 CREATE INDEX agent_addresses_subnet ON agent_addresses (subnet_id);
 
 ALTER TABLE devices ADD COLUMN agent_id INTEGER REFERENCES agents (id) ON DELETE SET NULL;
