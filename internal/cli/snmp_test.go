@@ -192,3 +192,20 @@ func TestSNMPWalkAndRecord(t *testing.T) {
 		t.Errorf("--max-rows 5: exit %d, %d lines, %s", code, strings.Count(out, "\n"), stderr)
 	}
 }
+
+// TestSNMPWalkV3Context reads a device that answers a v3 user only within
+// a context, named with the --snmp-v3 @context suffix.
+func TestSNMPWalkV3Context(t *testing.T) {
+	src := snmptest.CorpusFile(t, "3com.snmprec")
+	sim := snmptest.StartSim(t, []string{src}, snmptest.SimOptions{Plain: true})
+	d := sim.Devices[0]
+	cred := snmptest.SimV3User + ":MD5:" + snmptest.SimV3AuthPass + ":DES:" + snmptest.SimV3PrivPass
+	out, stderr, code := runCLI(t, "snmp", "walk", "--timeout", "500ms", "--retries", "0",
+		"--snmp-v3", cred, "--snmp-v3", cred+"@"+d.Community, d.Addr.String(), "1.3.6.1.2.1.1.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if out != ".1.3.6.1.2.1.1.1.0 = STRING: \"3Com SuperStack 3\"\n" {
+		t.Errorf("output: %q", out)
+	}
+}
