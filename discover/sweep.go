@@ -238,7 +238,7 @@ func openSweep(ctx context.Context, p *plan, opts Options, links []link, col *co
 			clock:       realClock{},
 			timeout:     opts.Timeout,
 			retries:     opts.Retries,
-			concurrency: tcpConcurrency(),
+			concurrency: tcpConcurrency(opts.rate(DefaultTCPRate), opts.Timeout),
 			sockets:     s.sockets,
 			col:         col,
 			rng:         rand.New(rand.NewPCG(seed, seed>>3)),

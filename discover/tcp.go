@@ -264,13 +264,16 @@ func (s *tcpSweep) warnings() []string {
 	return []string{fmt.Sprintf("tcp sweep: %d connects failed locally (first: %v)", s.errCount, s.firstErr)}
 }
 
-// tcpConcurrency bounds connects in flight: each holds a descriptor and
-// an ephemeral port for up to Options.Timeout.
-func tcpConcurrency() int {
-	n := 512
+// tcpConcurrency bounds connects in flight. Each holds a descriptor and
+// an ephemeral port for up to timeout, so sustaining pps connects per
+// second takes pps × timeout of them (Little's law); a quarter of the
+// descriptor limit and 4096 cap it.
+func tcpConcurrency(pps int, timeout time.Duration) int {
+	n := int(float64(pps)*timeout.Seconds()*1.1) + 1
+	limit := 4096
 	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < 4*uint64(n) {
-		n = max(16, int(rl.Cur/4))
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && uint64(rl.Cur)/4 < uint64(limit) {
+		limit = max(16, int(rl.Cur/4))
 	}
-	return n
+	return min(max(n, 16), limit)
 }
