@@ -98,7 +98,8 @@ type passEngine struct {
 	wake chan struct{} // poked on every first answer
 
 	mu         sync.Mutex
-	sentAt     []time.Time
+	base       time.Time
+	sentAt     []int64 // latest probe of each address, ns after base plus 1; 0 = never
 	sends      []uint8
 	answered   []bool
 	unanswered int
@@ -122,7 +123,8 @@ func newPassEngine(addrs []uint32, lim *rate.Limiter, c clock, retries int, time
 		timeout:    timeout,
 		rng:        rand.New(rand.NewPCG(seed, seed>>1|1)),
 		wake:       make(chan struct{}, 1),
-		sentAt:     make([]time.Time, len(addrs)),
+		base:       c.Now(),
+		sentAt:     make([]int64, len(addrs)),
 		sends:      make([]uint8, len(addrs)),
 		answered:   make([]bool, len(addrs)),
 		unanswered: len(addrs),
@@ -147,8 +149,8 @@ func (e *passEngine) reply(i int, t time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	var rtt time.Duration
-	if !e.sentAt[i].IsZero() {
-		rtt = max(t.Sub(e.sentAt[i]), 0)
+	if e.sentAt[i] != 0 {
+		rtt = max(t.Sub(e.base)-time.Duration(e.sentAt[i]-1), 0)
 		// Karn: after a retry we cannot tell which probe is answered, so
 		// only single-probe answers teach us the RTT.
 		if e.sends[i] == 1 {
@@ -205,7 +207,7 @@ func (e *passEngine) run(ctx context.Context) error {
 				return err
 			}
 			e.mu.Lock()
-			e.sentAt[i] = e.clock.Now()
+			e.sentAt[i] = int64(e.clock.Now().Sub(e.base)) + 1
 			if e.sends[i] < 255 {
 				e.sends[i]++
 			}
