@@ -90,6 +90,7 @@ type Plan struct {
 	Scalars []string
 	Walks   []PlanWalk
 	Rows    []PlanRows // run after the walks, see PlanRows
+	Gets    []PlanGet  // run after Scalars, before Walks, see PlanGet
 }
 
 // PlanWalk is one bounded walk.
@@ -123,6 +124,9 @@ func Gather(ctx context.Context, src Source, plan Plan) (*Evidence, error) {
 		for _, v := range vars {
 			ev.Add(v)
 		}
+	}
+	if err := gatherGets(ctx, src, ev, plan.Gets); err != nil {
+		return ev, err
 	}
 	for _, w := range plan.Walks {
 		if !gateOpen(ev, w) {
@@ -240,6 +244,40 @@ func gatherRows(ctx context.Context, src Source, ev *Evidence, rows []PlanRows) 
 				for _, v := range vars {
 					ev.Add(v)
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// PlanGet is a Get asked only when its gate is open: a vendor's identity
+// objects, read only from that vendor's devices. It keeps the objects out
+// of every other device's requests, which matters on SNMPv1, where each
+// absent object in a Get costs a round trip of its own (noSuchName).
+type PlanGet struct {
+	OIDs []string
+	Gate WalkGate
+}
+
+// gatherGets runs the plan's gated Gets.
+func gatherGets(ctx context.Context, src Source, ev *Evidence, gets []PlanGet) error {
+	for _, g := range gets {
+		if !gateOpen(ev, PlanWalk{Gate: g.Gate}) {
+			continue
+		}
+		for start := 0; start < len(g.OIDs); start += maxOIDsPerGet {
+			chunk := g.OIDs[start:min(start+maxOIDsPerGet, len(g.OIDs))]
+			ev.Requests++
+			vars, err := src.Get(ctx, chunk)
+			if err != nil {
+				ev.Errors = append(ev.Errors, fmt.Sprintf("get %d vendor scalars: %v", len(chunk), err))
+				if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || IsUnreachable(err) {
+					return fmt.Errorf("get %d vendor scalars: %w", len(chunk), err)
+				}
+				continue
+			}
+			for _, v := range vars {
+				ev.Add(v)
 			}
 		}
 	}

@@ -100,7 +100,9 @@ var entityChassisColumns = []string{
 }
 
 // DefaultPlan returns the evidence every responder is asked for. It costs a
-// handful of round trips: 3 Gets of at most 16 scalars; 6 walks every
+// handful of round trips: 2 Gets of 16 scalars; one more Get of a
+// vendor's identity objects for a few vendors (and for stock net-snmp
+// agents, behind which appliances hide); 6 walks every
 // device answers (sysORID, ifType, entPhysicalClass, Printer-MIB presence,
 // IEEE 802.11 presence, entPhySensorType), each one GETBULK except ifType
 // on devices with more than one response's worth of interfaces; 3 walks
@@ -118,22 +120,15 @@ func DefaultPlan() Plan {
 		OIDDot1dBaseBridgeAddress, OIDDot1dBaseNumPorts, OIDDot1dBaseType,
 		OIDLldpLocSysCapSupported, OIDLldpLocSysCapEnabled, OIDDocsDevRole,
 
-		// Get 2: hosts, UPSes and printers at their usual index 1.
+		// Get 2: hosts, UPSes, printers and chassis at their usual index 1.
 		OIDHrSystemUptime, OIDHrSystemNumUsers, OIDHrSystemProcesses,
-		OIDHrSystemMaxProcesses, OIDHrMemorySize,
+		OIDHrMemorySize, OIDDot1qVlanVersionNumber,
 		OIDUpsIdentManufacturer, OIDUpsIdentModel, OIDUpsBatteryStatus,
 		OIDPrtGeneralPrinterName + ".1", OIDPrtGeneralSerialNumber + ".1",
 		OIDEntPhysicalClass + ".1", OIDEntPhysicalDescr + ".1",
 		OIDEntPhysicalModelName + ".1", OIDEntPhysicalSerialNum + ".1",
 		OIDEntPhysicalMfgName + ".1", OIDEntPhysicalSoftwareRev + ".1",
 	}
-	scalars = append(scalars, OIDDot1qVlanVersionNumber)
-	// Get 3: identity scalars of vendor MIBs that separate families
-	// sharing one sysObjectID or none (appliances on a stock net-snmp
-	// agent report 1.3.6.1.4.1.8072.3.2.10). Absent objects cost nothing
-	// but a noSuchObject in the same response.
-	scalars = append(scalars, vendorScalars...)
-
 	walks := []PlanWalk{
 		{Root: OIDSysORID, Max: maxSmallTable},
 		{Root: OIDIfType, Max: maxIfRows},
@@ -154,6 +149,7 @@ func DefaultPlan() Plan {
 	walks = append(walks, vendorWalks...)
 	return Plan{
 		Scalars: scalars,
+		Gets:    vendorGets(),
 		Walks:   walks,
 		Rows: []PlanRows{{
 			Column: OIDEntPhysicalClass, Equals: 3, MaxRows: 1,
@@ -162,27 +158,45 @@ func DefaultPlan() Plan {
 	}
 }
 
-// vendorScalars are identity objects from vendors' published MIBs.
-var vendorScalars = []string{
-	"1.3.6.1.4.1.6574.1.5.1.0",         // SYNOLOGY-SYSTEM-MIB modelName
-	"1.3.6.1.4.1.6574.1.5.2.0",         // SYNOLOGY-SYSTEM-MIB serialNumber
-	"1.3.6.1.4.1.318.1.1.1.1.1.1.0",    // PowerNet-MIB upsBasicIdentModel
-	"1.3.6.1.4.1.318.1.1.1.1.2.3.0",    // PowerNet-MIB upsAdvIdentSerialNumber
-	"1.3.6.1.4.1.674.10892.5.1.3.12.0", // IDRAC-MIB systemModelName (iDRAC 7+)
-	"1.3.6.1.4.1.674.10892.5.1.3.2.0",  // IDRAC-MIB systemServiceTag
-	"1.3.6.1.4.1.232.2.2.4.2.0",        // CPQSINFO-MIB cpqSiProductName (iLO, Insight agents)
-	"1.3.6.1.4.1.232.2.2.2.1.0",        // CPQSINFO-MIB cpqSiSysSerialNum
-	// The next four were read from devices that answer with the net-snmp
-	// sysObjectID; their vendors' MIB files were not at hand, so the
-	// rules use their presence (and the Teltonika product code as the
-	// model), nothing else.
-	"1.3.6.1.4.1.14125.2.1.1.6.0", // EnGenius (Senao) access point MIB
-	"1.3.6.1.4.1.6894.2.30.0",     // DataDirect Networks storage MIB
-	"1.3.6.1.4.1.32015.0.0",       // ExtraHop appliance MIB
-	"1.3.6.1.4.1.48690.1.8.0",     // Teltonika router MIB, product code
-	"1.3.6.1.4.1.6876.1.1.0",      // VMWARE-SYSTEM-MIB vmwProdName (ESXi)
-	"1.3.6.1.4.1.5951.4.1.1.1.0",  // NS-ROOT-MIB sysBuildVersion (Citrix ADC)
-	"1.3.6.1.4.1.3375.2.1.4.1.0",  // F5-BIGIP-SYSTEM-MIB sysProductName
+// vendorGets are identity objects from vendors' published MIBs, asked only
+// of that vendor's devices (one Get each): they separate families that share
+// one sysObjectID, or that answer with the stock net-snmp one.
+func vendorGets() []PlanGet {
+	under := func(root string) WalkGate { return WalkGate{ObjectIDUnder: root} }
+	return []PlanGet{
+		{Gate: under("1.3.6.1.4.1.8072"), OIDs: []string{
+			"1.3.6.1.4.1.6574.1.5.1.0", // SYNOLOGY-SYSTEM-MIB modelName
+			"1.3.6.1.4.1.6574.1.5.2.0", // SYNOLOGY-SYSTEM-MIB serialNumber
+			// The next four were read from devices of these makers; their
+			// MIB files were not at hand, so the rules use only their
+			// presence (and the Teltonika product code as the model).
+			"1.3.6.1.4.1.14125.2.1.1.6.0", // EnGenius (Senao) access point MIB
+			"1.3.6.1.4.1.6894.2.30.0",     // DataDirect Networks storage MIB
+			"1.3.6.1.4.1.32015.0.0",       // ExtraHop appliance MIB
+			"1.3.6.1.4.1.48690.1.8.0",     // Teltonika router MIB, product code
+		}},
+		{Gate: under("1.3.6.1.4.1.318"), OIDs: []string{
+			"1.3.6.1.4.1.318.1.1.1.1.1.1.0", // PowerNet-MIB upsBasicIdentModel
+			"1.3.6.1.4.1.318.1.1.1.1.2.3.0", // PowerNet-MIB upsAdvIdentSerialNumber
+		}},
+		{Gate: under("1.3.6.1.4.1.674"), OIDs: []string{
+			"1.3.6.1.4.1.674.10892.5.1.3.12.0", // IDRAC-MIB systemModelName (iDRAC 7+)
+			"1.3.6.1.4.1.674.10892.5.1.3.2.0",  // IDRAC-MIB systemServiceTag
+		}},
+		{Gate: under("1.3.6.1.4.1.232"), OIDs: []string{
+			"1.3.6.1.4.1.232.2.2.4.2.0", // CPQSINFO-MIB cpqSiProductName
+			"1.3.6.1.4.1.232.2.2.2.1.0", // CPQSINFO-MIB cpqSiSysSerialNum
+		}},
+		{Gate: under("1.3.6.1.4.1.6876"), OIDs: []string{
+			"1.3.6.1.4.1.6876.1.1.0", // VMWARE-SYSTEM-MIB vmwProdName
+		}},
+		{Gate: under("1.3.6.1.4.1.5951"), OIDs: []string{
+			"1.3.6.1.4.1.5951.4.1.1.1.0", // NS-ROOT-MIB sysBuildVersion
+		}},
+		{Gate: under("1.3.6.1.4.1.3375"), OIDs: []string{
+			"1.3.6.1.4.1.3375.2.1.4.1.0", // F5-BIGIP-SYSTEM-MIB sysProductName
+		}},
+	}
 }
 
 // vendorWalks read the first rows of a vendor's subtree, only on that

@@ -8,12 +8,17 @@ import (
 	"github.com/lanscout/lanscout/typing"
 )
 
-// TestDefaultPlanCost keeps the plan cheap: the scalars fit in three Gets
-// and every walk is capped.
+// TestDefaultPlanCost keeps the plan cheap: the scalars fit in two Gets,
+// vendor Gets are gated, and every walk is capped.
 func TestDefaultPlanCost(t *testing.T) {
 	p := snmp.DefaultPlan()
-	if n := len(p.Scalars); n > 48 {
-		t.Errorf("%d scalars need more than three Gets of 16", n)
+	if n := len(p.Scalars); n > 32 {
+		t.Errorf("%d scalars need more than two Gets of 16", n)
+	}
+	for _, g := range p.Gets {
+		if g.Gate == (snmp.WalkGate{}) || len(g.OIDs) > 16 {
+			t.Errorf("vendor Get %v is ungated or needs more than one request", g.OIDs)
+		}
 	}
 	seen := map[string]bool{}
 	for _, oid := range p.Scalars {
@@ -53,8 +58,8 @@ func TestDefaultPlanGathers(t *testing.T) {
 		str(snmp.OIDEntPhysicalModelName+".1001", "WS-C3750G-48TS-S"),
 		str(snmp.OIDEntPhysicalSerialNum+".1001", "FOC0000X0YZ"),
 		str(snmp.OIDEntPhysicalDescr+".1001", "Cisco Catalyst 3750 48-port switch"),
-		// A vendor subtree the plan must not walk for Cisco.
-		num("1.3.6.1.4.1.318.1.1.1.1.1.1.0", 1),
+		// A vendor subtree the plan must neither walk nor get for Cisco.
+		str("1.3.6.1.4.1.318.1.1.1.1.1.1.0", "Smart-UPS"),
 	}
 	vars = append(vars, ifTypes(1, 48, 6)...)
 	rec := snmp.NewRecording(vars)
@@ -65,10 +70,10 @@ func TestDefaultPlanGathers(t *testing.T) {
 	if got := ev.Text(snmp.OIDEntPhysicalModelName + ".1001"); got != "WS-C3750G-48TS-S" {
 		t.Errorf("chassis row not fetched: model %q", got)
 	}
-	if ev.Has("1.3.6.1.4.1.318.1.1.1") && !ev.Has("1.3.6.1.4.1.318.1.1.1.1.1.1.0") {
-		t.Error("APC subtree walked on a Cisco device")
+	if ev.Has("1.3.6.1.4.1.318.1.1.1.1.1.1.0") {
+		t.Error("APC identity asked of a Cisco device")
 	}
-	if ev.Requests > 14 {
+	if ev.Requests > 12 {
 		t.Errorf("%d requests for one switch", ev.Requests)
 	}
 	c, _ := typing.New(typing.Options{})
@@ -96,5 +101,23 @@ func TestDefaultPlanVendorProbe(t *testing.T) {
 	c, _ := typing.New(typing.Options{})
 	if res := c.Classify(typing.Input{Evidence: ev}); res.Category != typing.Environment {
 		t.Errorf("APC cooling unit typed %s: %v", res.Category, res.Reasons)
+	}
+}
+
+// TestDefaultPlanNetSNMPAppliance checks the vendor Get asked of stock
+// net-snmp agents: a Synology NAS names itself there.
+func TestDefaultPlanNetSNMPAppliance(t *testing.T) {
+	rec := snmp.NewRecording([]snmp.Var{
+		descr("Linux nas 4.4.302+ #69057 SMP x86_64"),
+		sysOID("1.3.6.1.4.1.8072.3.2.10"),
+		str("1.3.6.1.4.1.6574.1.5.1.0", "DS923+"),
+	})
+	ev, err := snmp.Gather(context.Background(), rec, snmp.DefaultPlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := typing.New(typing.Options{})
+	if res := c.Classify(typing.Input{Evidence: ev}); res.Category != typing.Storage || res.Model != "DS923+" {
+		t.Errorf("got %+v", res)
 	}
 }
