@@ -162,9 +162,9 @@ var ErrUnreachable = errors.New("agent does not answer")
 // IsUnreachable reports whether err means the agent stopped answering.
 func IsUnreachable(err error) bool { return errors.Is(err, ErrUnreachable) }
 
-// The gates and the row step below were added for the classifier's plan
-// (issue #3). They only add to Plan; a Plan without them gathers exactly as
-// before.
+// The gates, the gated Gets and the row step below were added for the
+// classifier's plan (issue #3). They only add to Plan; a Plan without them
+// gathers exactly as before.
 
 // WalkGate says when a PlanWalk runs, beyond PlanWalk.Only. Every set field
 // must hold.

@@ -92,10 +92,10 @@ const (
 )
 
 // entityChassisColumns are read for the chassis row found by the walk of
-// entPhysicalClass.
+// entPhysicalClass: the same columns the Gets ask at index 1, so a chassis
+// at index 1 costs no further request.
 var entityChassisColumns = []string{
-	OIDEntPhysicalDescr, OIDEntPhysicalVendorType, OIDEntPhysicalName,
-	OIDEntPhysicalHardwareRev, OIDEntPhysicalFirmwareRev, OIDEntPhysicalSoftwareRev,
+	OIDEntPhysicalDescr, OIDEntPhysicalSoftwareRev,
 	OIDEntPhysicalSerialNum, OIDEntPhysicalMfgName, OIDEntPhysicalModelName,
 }
 
