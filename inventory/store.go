@@ -43,7 +43,9 @@ type SubnetStore interface {
 
 // ScanStore ingests scan results as they stream in.
 type ScanStore interface {
-	// BeginScan opens a run of subnetID by scanner and returns it.
+	// BeginScan opens a run of subnetID by scanner and returns it. A run
+	// the same scanner left open on the subnet is closed as interrupted. A
+	// subnet whose policy is deny refuses with ErrInvalid.
 	BeginScan(ctx context.Context, subnetID int64, by Scanner, method string) (ScanRun, error)
 	// RecordDevice stores one device of a running scan in its own
 	// transaction, merges it with what is known (identity by MAC, else by
@@ -54,8 +56,11 @@ type ScanStore interface {
 	// scanners that upload a whole report at once.
 	RecordDevices(ctx context.Context, scanID int64, ds []scan.Device) ([]int64, error)
 	// FinishScan closes a run. A complete run counts a miss for every
-	// device of the subnet it did not see and declares gone those that
-	// reach the subnet's GoneAfter.
+	// device of the subnet nobody saw since it began, and declares gone
+	// those that reach the subnet's GoneAfter; an incomplete or failed run
+	// counts nothing. When a scan is cancelled (shutdown), finish it with
+	// Incomplete under a context that outlives the scan's, e.g.
+	// context.WithoutCancel, or the next start marks it interrupted.
 	FinishScan(ctx context.Context, scanID int64, end ScanEnd) (ScanRun, error)
 	ScanRun(ctx context.Context, id int64) (ScanRun, error)
 	// ScanRuns lists a subnet's runs, newest first (subnetID 0: all).
