@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -49,15 +50,30 @@ func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefi
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	argv := t.argv(l.Scanner.Interface, target)
-	cmd := l.Command(ctx, l.Scanner.Namespace, argv...)
+	inner := l.Command(ctx, l.Scanner.Namespace, argv...)
+	// Go starts children with vfork: until exec the child shares this
+	// process's memory, and Linux carries that memory's high-water mark
+	// into the child's ru_maxrss. GNU time forks properly and reports the
+	// tool's own peak, so the bench's memory does not leak into the column.
+	usage, err := os.CreateTemp("", "bench-rusage-*")
+	if err != nil {
+		return measurement{err: fmt.Errorf("create rusage file: %w", err)}
+	}
+	usage.Close()
+	defer os.Remove(usage.Name())
+	cmd := exec.CommandContext(ctx, e.timeBin, append([]string{"-f", "%M %U %S", "-o", usage.Name(), inner.Path}, inner.Args[1:]...)...)
+	// On timeout, end time and the tool it runs: the group is our child's.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	m := measurement{wall: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
-		m.maxRSS = ru.Maxrss * 1024 // KiB on Linux
-		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if rss, cpu, uerr := readUsage(usage.Name()); uerr == nil {
+		m.maxRSS, m.cpu = rss, cpu
+	} else if err == nil {
+		err = uerr
 	}
 	if err != nil {
 		m.err = fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, lastLine(stderr.String()))
@@ -88,6 +104,21 @@ func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefi
 	e.logger.Debug("run", "tool", t.label, "target", target, "wall", m.wall, "found", m.found,
 		"of", len(want), "extra", m.extra, "rss_mib", m.maxRSS>>20)
 	return m
+}
+
+// readUsage parses GNU time's "-f '%M %U %S'" output: peak RSS in KiB,
+// user and system seconds. A line about the exit status may come first.
+func readUsage(path string) (rss int64, cpu time.Duration, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read rusage: %w", err)
+	}
+	var kib int64
+	var user, sys float64
+	if _, err := fmt.Sscan(lastLine(string(b)), &kib, &user, &sys); err != nil {
+		return 0, 0, fmt.Errorf("parse rusage %q: %w", b, err)
+	}
+	return kib * 1024, time.Duration((user + sys) * float64(time.Second)), nil
 }
 
 func lastLine(s string) string {
