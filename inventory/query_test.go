@@ -185,3 +185,30 @@ func TestDashboard(t *testing.T) {
 		t.Error("no recent events")
 	}
 }
+
+// The search index follows devices through every way they leave: deleted
+// one by one, or with their subnet by the foreign key's cascade.
+func TestSearchIndexFollowsDeletes(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := openTest(t)
+	a := mustSubnet(t, s, "10.13.0.0/24")
+	b := mustSubnet(t, s, "10.13.1.0/24")
+	scanOnce(t, s, clk, a.ID, dev("10.13.0.1", "02:00:00:00:0d:01", "alpha", ""), dev("10.13.0.2", "02:00:00:00:0d:02", "beta", ""))
+	scanOnce(t, s, clk, b.ID, dev("10.13.1.1", "02:00:00:00:0d:11", "gamma", ""))
+	if err := s.DeleteDevice(ctx, deviceByIP(t, s, "10.13.0.2").ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSubnet(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM device_search`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("search index holds %d rows, want 1 (%v)", n, err)
+	}
+	if err := s.Identify(ctx, deviceByIP(t, s, "10.13.0.1").ID, Identification{Name: "renamed-box", By: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := s.Devices(ctx, DeviceQuery{Search: "renamed"}); err != nil || page.Total != 1 {
+		t.Errorf("search by the admin's name = %d, %v", page.Total, err)
+	}
+}
