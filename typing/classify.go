@@ -125,7 +125,8 @@ type fired struct {
 //
 // Confidence: the fired rules of each category combine as a noisy-or,
 // 1 − Π(1 − weight), so independent hints add up without ever reaching 1,
-// and one strong rule outweighs several weak ones. The category with the
+// and one strong rule outweighs several weak ones; rules of one group
+// (correlated views of the same fact) count once, by their strongest. The category with the
 // highest combination wins (ties: the stronger single rule, then the order
 // of Categories). When an admin rule fires, its category wins whatever the
 // built-in rules say, and its confidence is its own noisy-or.
@@ -229,10 +230,22 @@ func byCategory(fs []fired, cat Category) []fired {
 	return out
 }
 
+// noisyOr combines fired rules as independent evidence. Rules sharing a
+// group are one piece of evidence seen several ways (a bridge shows in
+// BRIDGE-MIB, Q-BRIDGE-MIB and its port count alike), so a group counts
+// once, with its strongest rule.
 func noisyOr(fs []fired) float64 {
 	miss := 1.0
+	strongest := map[string]float64{}
 	for _, x := range fs {
+		if g := x.rule.Group; g != "" {
+			strongest[g] = max(strongest[g], x.rule.Weight)
+			continue
+		}
 		miss *= 1 - x.rule.Weight
+	}
+	for _, w := range strongest {
+		miss *= 1 - w
 	}
 	return round3(1 - miss)
 }

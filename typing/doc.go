@@ -42,7 +42,9 @@
 // # Scores
 //
 // The fired rules of each category combine as a noisy-or, 1 − Π(1 − w): two
-// independent hints of 0.5 give 0.75, and nothing reaches 1. The strongest
+// independent hints of 0.5 give 0.75, and nothing reaches 1. Rules of one
+// group (correlated views of one fact: BRIDGE-MIB, Q-BRIDGE-MIB and the
+// port count all say "bridge") count once, by their strongest. The strongest
 // category wins; the Result lists its rules' reasons first, then the two
 // strongest losers ("less likely ..."). Rules marked fallback (base rates)
 // count only when nothing else voted. Category Unknown means no SNMP

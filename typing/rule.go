@@ -34,6 +34,9 @@ type Rule struct {
 	// Weight in (0, 1]: how sure the rule alone makes us. Defaults to 1 for
 	// admin rules; required for built-in rules with a category.
 	Weight float64 `yaml:"weight"`
+	// Group names a set of rules that see one fact several ways; in the
+	// score a group counts once, with its strongest fired rule.
+	Group string `yaml:"group"`
 	// Fallback rules count only when no other rule voted: they hold base
 	// rates ("an unknown embedded device is most likely network gear"),
 	// which must never outvote real evidence, however weak.

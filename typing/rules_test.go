@@ -201,6 +201,23 @@ func TestConfidenceCombines(t *testing.T) {
 	}
 }
 
+func TestConfidenceGroupCountsOnce(t *testing.T) {
+	rules := []typing.Rule{
+		{ID: "a", Name: "t", Category: typing.Camera, Weight: 0.5, Group: "g", When: []typing.Cond{{Enterprise: []uint32{9}}}},
+		{ID: "b", Name: "t", Category: typing.Camera, Weight: 0.6, Group: "g", When: []typing.Cond{{SysDescr: "Acme"}}},
+		{ID: "c", Name: "t", Category: typing.Camera, Weight: 0.5, When: []typing.Cond{{SysDescr: "Acme"}}},
+	}
+	c, err := typing.New(typing.Options{AdminRules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := c.Classify(typing.Input{Evidence: evidence(descr("Acme"), sysOID("1.3.6.1.4.1.9.1.1"))})
+	// Group g counts as its strongest rule, 0.6; with c: 1 - 0.4*0.5.
+	if res.Confidence != 0.8 {
+		t.Fatalf("confidence %v, want 0.8", res.Confidence)
+	}
+}
+
 func TestBuiltinRules(t *testing.T) {
 	rules, err := typing.BuiltinRules()
 	if err != nil {

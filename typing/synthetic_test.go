@@ -142,6 +142,17 @@ func TestSyntheticDevices(t *testing.T) {
 			want: typing.Firewall, vendor: "Fortinet",
 		},
 		{
+			name: "FortiGate with many bridged ports is still a firewall",
+			in: typing.Input{Evidence: evidence(
+				descr(""), sysOID("1.3.6.1.4.1.12356.101.1.1004"),
+				ifTypes(1, 18, 6), ifTypes(19, 4, 135), ifTypes(23, 2, 131),
+				str(snmp.OIDDot1dBaseBridgeAddress, "\x00\x09\x0f\x09\x00\x01"),
+				num(snmp.OIDDot1qVlanVersionNumber, 1),
+				num(snmp.OIDIPForwarding, 1), services(78),
+			)},
+			want: typing.Firewall,
+		},
+		{
 			name: "F5 BIG-IP on its Linux kernel",
 			in: typing.Input{Evidence: evidence(
 				descr("Linux bigip1 3.10.0-862.14.4.el7.ve.x86_64 #1 SMP Tue Jun 21 12:00:00 PDT 2022 x86_64"),
