@@ -168,24 +168,33 @@ func New(ctx context.Context, cfg Config) (*Lab, error) {
 		return nil, fmt.Errorf("find nftables: %w", err)
 	}
 
-	if err := fillDefaults(&cfg); err != nil {
-		return nil, err
-	}
 	id, err := randomHex(3)
 	if err != nil {
 		return nil, fmt.Errorf("generate lab ID: %w", err)
 	}
 	l := &Lab{
 		ID:     id,
-		Prefix: cfg.Prefix,
 		logger: logger.With("lab", id),
 		tools:  t,
 		rec:    record{Owner: self()},
 	}
+	// Under the lock: remove labs of dead processes, then pick blocks no
+	// live lab uses and record them before another process can pick them.
+	// Labs are isolated by their namespaces anyway; distinct blocks keep
+	// captures and logs of concurrent labs from being confused.
 	if err := withStateLock(func() error {
 		reapOrphans(ctx, t, logger)
-		return nil
+		if err := fillDefaults(&cfg, usedOctets()); err != nil {
+			return err
+		}
+		l.Prefix = cfg.Prefix
+		l.rec.Prefixes = []netip.Prefix{cfg.Prefix}
+		if cfg.Routed != nil {
+			l.rec.Prefixes = append(l.rec.Prefixes, cfg.Routed.Prefix)
+		}
+		return writeRecord(id, l.rec)
 	}); err != nil {
+		_ = removeRecord(id)
 		return nil, err
 	}
 	if err := l.build(ctx, cfg); err != nil {
@@ -197,13 +206,16 @@ func New(ctx context.Context, cfg Config) (*Lab, error) {
 	return l, nil
 }
 
-func fillDefaults(cfg *Config) error {
+// fillDefaults validates cfg and fills its zero fields; random blocks are
+// 10.X with X not in used when possible.
+func fillDefaults(cfg *Config, used map[byte]bool) error {
 	ten := netip.MustParsePrefix("10.0.0.0/8")
 	if !cfg.Prefix.IsValid() {
-		x, err := randomByte(1, 254)
+		x, err := randomOctet(used)
 		if err != nil {
 			return err
 		}
+		used[x] = true
 		cfg.Prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, x, 0, 0}), 16)
 	}
 	cfg.Prefix = cfg.Prefix.Masked()
@@ -224,13 +236,10 @@ func fillDefaults(cfg *Config) error {
 	if r := cfg.Routed; r != nil {
 		rc := *r
 		if !rc.Prefix.IsValid() {
-			lan := cfg.Prefix.Addr().As4()[1]
-			y := lan
-			for y == lan {
-				var err error
-				if y, err = randomByte(1, 254); err != nil {
-					return err
-				}
+			used[cfg.Prefix.Addr().As4()[1]] = true
+			y, err := randomOctet(used)
+			if err != nil {
+				return err
 			}
 			rc.Prefix = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, y, 1, 0}), 24)
 		}
@@ -678,6 +687,23 @@ func randomHex(n int) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// randomOctet picks a random second octet in 1..254 outside used, or any
+// if (improbably) they are all used.
+func randomOctet(used map[byte]bool) (byte, error) {
+	for range 64 {
+		x, err := randomByte(1, 254)
+		if err != nil || !used[x] {
+			return x, err
+		}
+	}
+	for x := byte(1); x < 255; x++ {
+		if !used[x] {
+			return x, nil
+		}
+	}
+	return randomByte(1, 254)
 }
 
 func randomByte(lo, hi int) (byte, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -16,9 +17,37 @@ import (
 // process was killed (a test binary hitting its -timeout, a SIGKILL) can be
 // removed by the next one instead of leaking namespaces and processes.
 type record struct {
-	Owner      owner    `json:"owner"`
-	Namespaces []string `json:"namespaces"`
-	Processes  []owner  `json:"processes"`
+	Owner      owner          `json:"owner"`
+	Prefixes   []netip.Prefix `json:"prefixes"`
+	Namespaces []string       `json:"namespaces"`
+	Processes  []owner        `json:"processes"`
+}
+
+// usedOctets returns the second octets of the 10.X blocks live labs use.
+// The caller holds the state lock.
+func usedOctets() map[byte]bool {
+	used := map[byte]bool{}
+	entries, err := os.ReadDir(recordsDir())
+	if err != nil {
+		return used
+	}
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(recordsDir(), e.Name()))
+		if err != nil {
+			continue
+		}
+		var r record
+		if json.Unmarshal(b, &r) != nil || !r.Owner.alive() {
+			continue
+		}
+		for _, p := range r.Prefixes {
+			used[p.Addr().As4()[1]] = true
+		}
+	}
+	return used
 }
 
 func recordsDir() string { return filepath.Join(stateDir, "labs") }
