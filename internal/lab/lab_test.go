@@ -1,9 +1,12 @@
 package lab_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -193,5 +196,53 @@ func TestLabScale(t *testing.T) {
 	after, _ := os.ReadFile("/proc/sys/net/ipv4/neigh/default/gc_thresh3")
 	if string(before) != string(after) || string(during) == string(before) {
 		t.Errorf("gc_thresh3 before %q, during %q, after %q", before, during, after)
+	}
+}
+
+// TestOrphanedLabRemoved kills a process that holds a lab, as a test
+// binary hitting its -timeout is killed, and checks that the next lab
+// removes what it left behind.
+func TestOrphanedLabRemoved(t *testing.T) {
+	if os.Getenv("LANSCOUT_LAB_ORPHAN") == "1" {
+		l, err := lab.New(context.Background(), lab.Config{Hosts: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("LAB %s\n", l.ID)
+		select {} // until killed
+	}
+	labtest.Skip(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestOrphanedLabRemoved$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "LANSCOUT_LAB_ORPHAN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if s, ok := strings.CutPrefix(sc.Text(), "LAB "); ok {
+			id = s
+			break
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if id == "" {
+		t.Fatal("the child did not build its lab")
+	}
+	if len(listNamespaces(t, id)) == 0 {
+		t.Fatalf("the killed child's lab %s left no namespaces: nothing to test", id)
+	}
+	labtest.New(t, lab.Config{Hosts: -1})
+	if left := listNamespaces(t, id); len(left) > 0 {
+		t.Errorf("namespaces of the dead lab %s still there: %v", id, left)
 	}
 }
