@@ -103,7 +103,13 @@ func OpenSQLite(ctx context.Context, dataDir string, opt Options) (*SQLite, erro
 	// last commits, never corrupt the file. FULL would fsync every device
 	// of a scan.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	s.w, err = sql.Open("sqlite", "file:"+url.PathEscape(s.path)+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	//
+	// Checkpoints every 10,000 pages (40 MB of WAL) rather than SQLite's
+	// 1,000: a streamed scan commits ~20 pages per device, and the default
+	// put a checkpoint with two fsyncs every ~50 devices, nearly halving
+	// ingest. journal_size_limit gives the disk back after a checkpoint.
+	s.w, err = sql.Open("sqlite", "file:"+url.PathEscape(s.path)+"?"+common+
+		"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(10000)&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", s.path, err)
 	}
