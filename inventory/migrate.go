@@ -14,7 +14,10 @@ import (
 )
 
 // Migrations are numbered SQL files, one directory per dialect, applied in
-// order at start.
+// order at start. A file that has shipped is never edited: databases in the
+// field have run it. Changes go in a new file (0004_search.sql shows how,
+// backfill included), and TestMigrateFromPrevious runs every older version
+// up to the latest.
 //
 // An in-house migrator rather than goose: it is ~80 lines, up-only (an
 // appliance never migrates down; it restores a backup), and it keeps goose's
