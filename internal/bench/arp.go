@@ -343,8 +343,30 @@ func writeTargets(b *strings.Builder, scenarios []arpScenario, results [][]summa
 					verdict(ok), t.label, s.found, n, base.found, n, seconds(s.wall), seconds(base.wall), ratio, mb(s.rssMax))
 			}
 		}
+		if is16 && haveBase {
+			writeCapacity(b, sc, results[i], base)
+		}
 	}
 	b.WriteString("\n")
+}
+
+// writeCapacity estimates how many broadcasts per second the lab carried,
+// from the tuned arp-scan run (one request per address, --retry 1), and so
+// the least time any sweep that asks every address once needs here.
+func writeCapacity(b *strings.Builder, sc arpScenario, sums []summary, base summary) {
+	for j, t := range sc.tools {
+		if !strings.Contains(t.label, "--retry 1") || sums[j].runs == sums[j].failed {
+			continue
+		}
+		addrs := 1 << (32 - sc.target.Bits())
+		wall := sums[j].wall
+		fps := float64(addrs) / wall.Seconds()
+		fmt.Fprintf(b, "- Capacity of this lab: arp-scan tuned asks each of the %d addresses once in %s (median), "+
+			"about %.0f broadcasts/s; at that pace one request per address already takes %.3fx arp-scan default's wall time, "+
+			"and every retry of the addresses that never answer adds to it.\n",
+			addrs, seconds(wall), fps, wall.Seconds()/base.wall.Seconds())
+		return
+	}
 }
 
 func oneLine(err error) string {
