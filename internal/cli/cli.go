@@ -27,6 +27,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", runVersion},
+		"scan":    {"sweep subnets and identify what answers", runScan},
 		"snmp":    {"walk or record a device over SNMP", runSNMP},
 	}
 }

@@ -1,0 +1,197 @@
+package scan_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/lanscout/lanscout/discover"
+	"github.com/lanscout/lanscout/scan"
+	"github.com/lanscout/lanscout/snmp"
+	"github.com/lanscout/lanscout/typing"
+)
+
+// recordedProber answers SNMP for some addresses from recordings, through
+// the same evidence plan a live probe runs.
+type recordedProber struct {
+	mu      sync.Mutex
+	devices map[netip.Addr]*snmp.Recording
+	probed  []netip.Addr
+}
+
+func (p *recordedProber) Probe(ctx context.Context, addr netip.Addr) (*snmp.Answer, error) {
+	p.mu.Lock()
+	p.probed = append(p.probed, addr)
+	rec := p.devices[addr]
+	p.mu.Unlock()
+	if rec == nil {
+		return nil, snmp.ErrUnreachable
+	}
+	ev, err := snmp.Gather(ctx, rec, snmp.DefaultPlan())
+	if err != nil {
+		return nil, err
+	}
+	return &snmp.Answer{Credential: "public", Version: "2c", Evidence: ev}, nil
+}
+
+func loadRecording(t *testing.T, path string) *snmp.Recording {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec, err := snmp.ParseSnmprec(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func classifier(t *testing.T) scan.Classifier {
+	t.Helper()
+	c, err := typing.New(typing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// listen opens a TCP port on loopback so the tcp method has something to
+// find; every 127/8 address is local, so the others answer with a refusal,
+// which proves liveness just as well.
+func listen(t *testing.T) uint16 {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func TestRunSweepsProbesAndClassifies(t *testing.T) {
+	port := listen(t)
+	targets, err := discover.ParseTargets([]string{"127.0.0.1-127.0.0.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	printer := netip.MustParseAddr("127.0.0.1")
+	prober := &recordedProber{devices: map[netip.Addr]*snmp.Recording{printer: loadRecording(t, "testdata/printer.snmprec")}}
+	var streamed []scan.Device
+	report, err := scan.Run(context.Background(), scan.Config{
+		Targets:    targets,
+		Discover:   discover.Options{Method: discover.MethodTCP, TCPPorts: []uint16{port}, NoDNS: true},
+		Prober:     prober,
+		Classifier: classifier(t),
+		Device:     func(d scan.Device) { streamed = append(streamed, d) },
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := len(report.Devices); got != 3 {
+		t.Fatalf("found %d devices, want 3: %+v", got, report.Devices)
+	}
+	if len(streamed) != 3 {
+		t.Errorf("streamed %d devices, want 3", len(streamed))
+	}
+	if len(prober.probed) != 3 {
+		t.Errorf("probed %d addresses over SNMP, want each responder once: %v", len(prober.probed), prober.probed)
+	}
+	byIP := map[string]scan.Device{}
+	for _, d := range report.Devices {
+		byIP[d.IP] = d
+	}
+	p := byIP["127.0.0.1"]
+	if p.Category != "printer" || p.SNMP == nil || p.SNMP.SysName != "NPI1A2B3C" || p.SNMP.UptimeS != 86400 {
+		t.Errorf("printer = %+v (snmp %+v), want category printer with its system group", p, p.SNMP)
+	}
+	if len(p.Reasons) == 0 || p.Confidence <= 0 {
+		t.Errorf("printer has no reasons or confidence: %+v", p)
+	}
+	other := byIP["127.0.0.2"]
+	if other.Category != "unknown" || other.SNMP != nil || other.SNMPError == "" {
+		t.Errorf("silent host = %+v, want unknown with an snmp_error", other)
+	}
+	if report.Stats.SNMPProbed != 3 || report.Stats.SNMPAnswered != 1 {
+		t.Errorf("stats = %+v", report.Stats)
+	}
+}
+
+func TestRunSNMPMethodKeepsOnlyAnsweringAddresses(t *testing.T) {
+	targets, err := discover.ParseTargets([]string{"127.0.9.0/29"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	printer := netip.MustParseAddr("127.0.9.3")
+	prober := &recordedProber{devices: map[netip.Addr]*snmp.Recording{printer: loadRecording(t, "testdata/printer.snmprec")}}
+	report, err := scan.Run(context.Background(), scan.Config{
+		Targets:    targets,
+		Discover:   discover.Options{Method: discover.MethodSNMP, NoDNS: true},
+		Prober:     prober,
+		Classifier: classifier(t),
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(report.Devices) != 1 || report.Devices[0].IP != "127.0.9.3" || report.Devices[0].Category != "printer" {
+		t.Fatalf("devices = %+v, want only the printer", report.Devices)
+	}
+	if len(prober.probed) < 6 {
+		t.Errorf("probed %d addresses, want every address of the /29", len(prober.probed))
+	}
+}
+
+func TestRunCancelledReturnsPartialReport(t *testing.T) {
+	targets, err := discover.ParseTargets([]string{"127.0.8.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	report, err := scan.Run(ctx, scan.Config{
+		Targets:    targets,
+		Discover:   discover.Options{Method: discover.MethodTCP, TCPPorts: []uint16{listen(t)}, NoDNS: true},
+		Prober:     &recordedProber{},
+		Classifier: classifier(t),
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if report == nil || !report.Incomplete {
+		t.Fatalf("report = %+v, want an incomplete report", report)
+	}
+}
+
+func TestReportRoundTripsThroughJSON(t *testing.T) {
+	in := &scan.Report{Targets: []string{"10.0.0.0/24"}, Method: "arp", Devices: []scan.Device{{
+		IP: "10.0.0.5", MAC: "00:11:22:33:44:55", Hostnames: []string{}, FoundBy: []string{"arp", "snmp"},
+		SNMP:     &scan.SNMPInfo{Version: "2c", Credential: "public", SysName: "sw1"},
+		Category: "switch", Reasons: []string{"BRIDGE-MIB answers"},
+	}}}
+	var buf bytes.Buffer
+	if err := scan.WriteReport(&buf, "json", in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := scan.ReadReport(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Devices[0].SNMP.SysName != "sw1" || out.Devices[0].Category != "switch" {
+		t.Errorf("round trip lost data: %+v", out.Devices[0])
+	}
+}
