@@ -108,10 +108,35 @@ func (s *arpSweep) send(ctx context.Context, i int) error {
 	}
 }
 
+// confirm re-probes an address that answered with a request unicast to
+// the MAC it answered with, as the kernel's own reachability probes do:
+// a switch forwards it to one port instead of flooding the segment.
+func (s *arpSweep) confirm(ctx context.Context, i int) error {
+	a := s.eng.addrs[i]
+	mac := s.col.macOf(addrOf(a))
+	if mac == nil {
+		return s.send(ctx, i)
+	}
+	p, err := arp.NewPacket(arp.OperationRequest, s.hw, s.job.src(a), zeroMAC, addrOf(a))
+	if err != nil {
+		return fmt.Errorf("arp request for %s: %w", addrOf(a), err)
+	}
+	if err := s.conn.WriteTo(p, mac); err != nil {
+		if errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) {
+			// Counted lost, which only makes the sweep retry: the safe side.
+			s.sendErrors.Add(1)
+			return nil
+		}
+		return fmt.Errorf("arp sweep on %s: send to %s: %w", s.iface, addrOf(a), err)
+	}
+	return nil
+}
+
 // run sends the passes from the calling goroutine while one reader
 // goroutine collects replies.
 func (s *arpSweep) run(ctx context.Context) error {
 	s.eng.send = s.send
+	s.eng.confirm = s.confirm
 	var (
 		stopped atomic.Bool
 		wg      sync.WaitGroup

@@ -34,6 +34,7 @@ type fakeLAN struct {
 	deadline time.Time
 	wake     chan struct{}
 	sent     []sentRequest
+	unicast  int // requests sent to one MAC rather than broadcast
 	count    map[netip.Addr]int
 	closed   bool
 }
@@ -86,6 +87,9 @@ func (f *fakeLAN) WriteTo(b []byte, _ net.Addr) (int, error) {
 		return 0, err
 	}
 	f.mu.Lock()
+	if !slices.Equal(fr.Destination, ethernet.Broadcast) {
+		f.unicast++
+	}
 	f.count[p.TargetIP]++
 	n := f.count[p.TargetIP]
 	f.sent = append(f.sent, sentRequest{at: time.Now(), target: p.TargetIP, sender: p.SenderIP})
@@ -148,6 +152,13 @@ type fakeSweep struct {
 // link also has 192.168.5.1/24, first, to check the sender address.
 func runFakeARP(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Limiter, retries int, timeout time.Duration) (*fakeSweep, error) {
 	t.Helper()
+	return runFakeARPOn(t, ctx, lan, lim, retries, timeout, netip.MustParsePrefix("10.0.0.254/24"))
+}
+
+// runFakeARPOn sweeps every address of the link prefix p but the network
+// and the broadcast.
+func runFakeARPOn(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Limiter, retries int, timeout time.Duration, p netip.Prefix) (*fakeSweep, error) {
+	t.Helper()
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
 		t.Skipf("no loopback interface for arp.New: %v", err)
@@ -157,9 +168,10 @@ func runFakeARP(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Limit
 		t.Skipf("arp.New on lo: %v", err)
 	}
 	l := &link{Name: "fake0", HW: scannerMAC, Flags: net.FlagUp | net.FlagBroadcast,
-		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.5.1/24"), netip.MustParsePrefix("10.0.0.254/24")}}
+		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.5.1/24"), p}}
 	var addrs []uint32
-	for v := u32(netip.MustParseAddr("10.0.0.1")); v <= u32(netip.MustParseAddr("10.0.0.254")); v++ {
+	first, last := u32(p.Masked().Addr())+1, u32(p.Masked().Addr())|(1<<(32-p.Bits())-1)-1
+	for v := first; v <= last; v++ {
 		addrs = append(addrs, v)
 	}
 	fs := &fakeSweep{lan: lan, col: newCollector(nil)}
@@ -347,6 +359,78 @@ func TestARPCancel(t *testing.T) {
 		}
 		if sent := len(lan.requests()); sent >= 254 {
 			t.Errorf("sent %d requests after the cancel", sent)
+		}
+	})
+}
+
+// sparseHost numbers the hosts of a sparse /20: every eighth address
+// answers, 511 hosts among 4,094 addresses.
+func sparseHost(ip netip.Addr) (k int, ok bool) {
+	k = int(u32(ip) - u32(ip4("10.0.0.0")))
+	return k, k%8 == 0 && k > 0
+}
+
+// TestARPNoLossSkipsRetries: on a sparse range over a link that loses
+// nothing, the loss probes (unicast, one per sampled responder) all come
+// back, so the silent addresses are not broadcast to again.
+func TestARPNoLossSkipsRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := newFakeLAN(200*time.Microsecond, func(ip netip.Addr, _ int) []net.HardwareAddr {
+			if k, ok := sparseHost(ip); ok {
+				return []net.HardwareAddr{mac(byte(k / 8))}
+			}
+			return nil
+		})
+		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond, netip.MustParsePrefix("10.0.15.254/20"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fs.col.result()); got != 511 {
+			t.Fatalf("found %d hosts, want 511", got)
+		}
+		probes, lost, skipped := fs.eng.lossStats()
+		if probes != 511 || lost != 0 || skipped != 4094-511 {
+			t.Errorf("loss probes %d, lost %d, skipped %d; want 511, 0, %d", probes, lost, skipped, 4094-511)
+		}
+		if got := len(lan.requests()) - lan.unicast; got != 4094 {
+			t.Errorf("broadcast %d requests, want one per address (4094)", got)
+		}
+		if lan.unicast != 511 {
+			t.Errorf("sent %d unicast loss probes, want 511", lan.unicast)
+		}
+	})
+}
+
+// TestARPMeasuredLossRetries: when a loss probe goes unanswered the link
+// is losing answers, so the silent addresses are retried, and the hosts
+// whose first answer was lost are found.
+func TestARPMeasuredLossRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := newFakeLAN(200*time.Microsecond, func(ip netip.Addr, nth int) []net.HardwareAddr {
+			k, ok := sparseHost(ip)
+			switch {
+			case !ok:
+				return nil
+			case k%400 == 0 && nth == 1: // its first answer is lost
+				return nil
+			case k%400 == 200 && nth == 2: // its loss probe's answer is lost
+				return nil
+			}
+			return []net.HardwareAddr{mac(byte(k / 8))}
+		})
+		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond, netip.MustParsePrefix("10.0.15.254/20"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fs.col.result()); got != 511 {
+			t.Fatalf("found %d hosts, want all 511 after retrying", got)
+		}
+		probes, lost, skipped := fs.eng.lossStats()
+		if lost == 0 || skipped != 0 || probes == 0 {
+			t.Errorf("loss probes %d, lost %d, skipped %d; want some lost and nothing skipped", probes, lost, skipped)
+		}
+		if fs.eng.pass.Load() < 2 {
+			t.Errorf("ran %d passes, want a retry pass", fs.eng.pass.Load())
 		}
 	})
 }

@@ -62,13 +62,24 @@ func (c *collector) arpAnswer(ip netip.Addr, mac net.HardwareAddr) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	macs := c.arpIPs[ip]
-	if !slices.ContainsFunc(macs, func(m net.HardwareAddr) bool { return bytes.Equal(m, mac) }) {
-		c.arpIPs[ip] = append(macs, slices.Clone(mac))
+	if slices.ContainsFunc(macs, func(m net.HardwareAddr) bool { return bytes.Equal(m, mac) }) {
+		return
 	}
+	c.arpIPs[ip] = append(macs, slices.Clone(mac))
+	// A pair new to arpIPs is new to macIPs too; checking there instead
+	// would be quadratic for a proxy-ARP MAC answering for a /17.
 	k := string(mac)
-	if ips := c.macIPs[k]; !slices.Contains(ips, ip) {
-		c.macIPs[k] = append(ips, ip)
+	c.macIPs[k] = append(c.macIPs[k], ip)
+}
+
+// macOf returns the MAC ip answered ARP with, nil when none did.
+func (c *collector) macOf(ip netip.Addr) net.HardwareAddr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.hosts[ip]; ok {
+		return h.MAC
 	}
+	return nil
 }
 
 func (c *collector) openPort(ip netip.Addr, port uint16) {

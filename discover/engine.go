@@ -95,6 +95,11 @@ type passEngine struct {
 	log     *slog.Logger // nil: silent
 	name    string       // "arp on eth0", "icmp", for the log
 
+	// confirm, when set, re-probes an address that has answered, cheaply
+	// (ARP: a request unicast to the MAC it answered with, which no switch
+	// floods). See measureLoss.
+	confirm func(ctx context.Context, i int) error
+
 	wake chan struct{} // poked on every first answer
 
 	mu         sync.Mutex
@@ -107,6 +112,11 @@ type passEngine struct {
 	rtts       rttStats
 
 	lastPassNew int // answers first seen during the last pass
+
+	confirming map[int]bool // loss probes awaiting their answer
+	lossProbes int          // loss probes sent
+	lossLost   int          // loss probes never answered
+	skipped    int          // silent addresses not retried because no loss was measured
 
 	pass    atomic.Int64
 	sent    atomic.Int64 // probes sent in the current pass
@@ -146,6 +156,10 @@ func (e *passEngine) reply(i int, t time.Time) (time.Duration, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.answered[i] {
+		if e.confirming[i] {
+			delete(e.confirming, i)
+			e.poke()
+		}
 		return 0, false
 	}
 	var rtt time.Duration
@@ -160,11 +174,15 @@ func (e *passEngine) reply(i int, t time.Time) (time.Duration, bool) {
 	e.answered[i] = true
 	e.unanswered--
 	e.lastNew = t
+	e.poke()
+	return rtt, true
+}
+
+func (e *passEngine) poke() {
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
-	return rtt, true
 }
 
 // window is how long to wait for stragglers after the last probe.
@@ -194,6 +212,19 @@ func (e *passEngine) run(ctx context.Context) error {
 				e.log.Debug("retry pass found nobody new, not retrying again", "method", e.name, "pass", pass-1)
 			}
 			return nil
+		}
+		if pass == 2 && e.confirm != nil && len(pending) >= lossProbeMinSilent {
+			lost, probed, err := e.measureLoss(ctx)
+			if err != nil {
+				return err
+			}
+			if probed > 0 && lost == 0 {
+				e.skipped = len(pending)
+				if e.log != nil {
+					e.log.Debug("no loss measured: not retrying silent addresses", "method", e.name, "loss_probes", probed, "silent", len(pending))
+				}
+				return nil
+			}
 		}
 		before := len(e.addrs) - len(pending)
 		e.rng.Shuffle(len(pending), func(a, b int) { pending[a], pending[b] = pending[b], pending[a] })
@@ -231,6 +262,98 @@ func (e *passEngine) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Loss measurement. A retry pass exists to recover hosts whose probe or
+// answer was lost; on a sparse range almost every silent address is simply
+// empty, and retrying it costs a broadcast flooded to every port of the
+// segment. So before retrying many silent addresses the engine re-probes a
+// random sample of responders, which costs no flooding: if not one of
+// those answers is lost, the link is not losing answers and the retry pass
+// would recover nothing. With lossProbeSample probes, a link losing 1% of
+// round trips shows at least one loss with probability 1-0.99^1024 > 0.9999.
+const (
+	lossProbeMinSilent    = 1024 // fewer silent addresses are cheaper to retry than to reason about
+	lossProbeSample       = 1024
+	lossProbeMinResponses = 64 // fewer responders say too little about the link
+)
+
+// measureLoss re-probes a sample of the addresses that answered and
+// returns how many of those probes went unanswered. probed is 0 when too
+// few addresses answered to measure anything.
+func (e *passEngine) measureLoss(ctx context.Context) (lost, probed int, err error) {
+	e.mu.Lock()
+	var sample []int
+	for i, ok := range e.answered {
+		if ok {
+			sample = append(sample, i)
+		}
+	}
+	e.mu.Unlock()
+	if len(sample) < lossProbeMinResponses {
+		return 0, 0, nil
+	}
+	e.rng.Shuffle(len(sample), func(a, b int) { sample[a], sample[b] = sample[b], sample[a] })
+	sample = sample[:min(len(sample), lossProbeSample)]
+	e.mu.Lock()
+	e.confirming = make(map[int]bool, len(sample))
+	for _, i := range sample {
+		e.confirming[i] = true
+	}
+	e.mu.Unlock()
+	for _, i := range sample {
+		if err := e.pace(ctx); err != nil {
+			return 0, 0, err
+		}
+		if err := e.confirm(ctx, i); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := e.waitConfirmed(ctx, e.clock.Now()); err != nil {
+		return 0, 0, err
+	}
+	e.mu.Lock()
+	lost = len(e.confirming)
+	e.confirming = nil
+	e.lossProbes += len(sample)
+	e.lossLost += lost
+	e.mu.Unlock()
+	if e.log != nil {
+		e.log.Debug("loss measured", "method", e.name, "probes", len(sample), "lost", lost)
+	}
+	return lost, len(sample), nil
+}
+
+// lossStats returns the loss probes sent, those lost, and the silent
+// addresses not retried because no loss was measured.
+func (e *passEngine) lossStats() (probes, lost, skipped int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lossProbes, e.lossLost, e.skipped
+}
+
+// waitConfirmed waits until every loss probe is answered or one
+// RTT-derived window has passed since the last probe.
+func (e *passEngine) waitConfirmed(ctx context.Context, lastSend time.Time) error {
+	for {
+		e.mu.Lock()
+		done := len(e.confirming) == 0
+		deadline := lastSend.Add(e.window())
+		e.mu.Unlock()
+		d := deadline.Sub(e.clock.Now())
+		if done || d <= 0 {
+			return ctx.Err()
+		}
+		ch, stop := e.clock.After(d)
+		select {
+		case <-ch:
+		case <-e.wake:
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		}
+		stop()
+	}
 }
 
 func (e *passEngine) pace(ctx context.Context) error {

@@ -109,6 +109,9 @@ func (s *icmpSweep) send(ctx context.Context, i int) error {
 
 func (s *icmpSweep) run(ctx context.Context) error {
 	s.eng.send = s.send
+	// An echo request to a host that answered costs no more than any
+	// other, so a loss probe is a plain probe.
+	s.eng.confirm = s.send
 	var (
 		stopped atomic.Bool
 		wg      sync.WaitGroup

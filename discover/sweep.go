@@ -326,6 +326,13 @@ func (s *sweepRun) progress() Progress {
 	return pr
 }
 
+func (st *Stats) addLoss(e *passEngine) {
+	probes, lost, skipped := e.lossStats()
+	st.LossProbes += probes
+	st.LossProbesLost += lost
+	st.RetriesSkipped += skipped
+}
+
 // finish moves statistics and findings into res.
 func (s *sweepRun) finish(res *Result, col *collector) {
 	st := &res.Stats
@@ -334,6 +341,7 @@ func (s *sweepRun) finish(res *Result, col *collector) {
 		st.Sent += int(a.eng.total.Load())
 		st.Replies += int(a.eng.replies.Load())
 		st.Passes = max(st.Passes, int(a.eng.pass.Load()))
+		st.addLoss(a.eng)
 		probed[a.hw.String()] += len(a.eng.addrs)
 		if n := a.sendErrors.Load(); n > 0 {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("arp sweep on %s: %d requests dropped by a full transmit queue: lower the rate", a.iface, n))
@@ -349,6 +357,7 @@ func (s *sweepRun) finish(res *Result, col *collector) {
 		st.Sent += int(s.icmp.eng.total.Load())
 		st.Replies += int(s.icmp.eng.replies.Load())
 		st.Passes = max(st.Passes, int(s.icmp.eng.pass.Load()))
+		st.addLoss(s.icmp.eng)
 		if n := s.icmp.sendErrors.Load(); n > 0 {
 			err, _ := s.icmp.lastErr.Load().(error)
 			res.Warnings = append(res.Warnings, fmt.Sprintf("icmp sweep: %d echo requests could not be sent (last: %v)", n, err))

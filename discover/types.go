@@ -111,4 +111,11 @@ type Stats struct {
 	Sent      int // probes sent, retries included
 	Replies   int // replies received, duplicates included
 	Passes    int
+
+	// Before retrying many silent addresses, ARP and ICMP sweeps re-probe
+	// a sample of responders to measure loss; with none lost, the silent
+	// addresses are taken as empty and not retried (RetriesSkipped).
+	LossProbes     int
+	LossProbesLost int
+	RetriesSkipped int
 }
