@@ -1,8 +1,11 @@
 package scan
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -38,10 +41,43 @@ func ReadReport(r io.Reader) (*Report, error) {
 	return &rep, nil
 }
 
+// writeJSON streams the report: devices are encoded one at a time, so a
+// /16 of responders never sits in memory a second time as one document.
+// The bytes are those of json.Encoder with a two-space indent.
 func writeJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	shell := *r
+	shell.Devices = []Device{}
+	head, err := json.MarshalIndent(&shell, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write json report: %w", err)
+	}
+	const slot = `"devices": []`
+	cut := bytes.Index(head, []byte(slot))
+	if cut < 0 {
+		return errors.New("write json report: no devices field")
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(head[:cut])
+	if len(r.Devices) == 0 {
+		bw.WriteString(slot)
+	} else {
+		bw.WriteString(`"devices": [`)
+		for i := range r.Devices {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n    ")
+			d, err := json.MarshalIndent(&r.Devices[i], "    ", "  ")
+			if err != nil {
+				return fmt.Errorf("write json report: device %s: %w", r.Devices[i].IP, err)
+			}
+			bw.Write(d)
+		}
+		bw.WriteString("\n  ]")
+	}
+	bw.Write(head[cut+len(slot):])
+	bw.WriteByte('\n')
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
 	return nil

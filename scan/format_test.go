@@ -70,3 +70,19 @@ func TestWriteReportRejectsUnknownFormat(t *testing.T) {
 		t.Fatal("want an error for format xml")
 	}
 }
+
+func TestWriteJSONWithoutDevices(t *testing.T) {
+	var buf bytes.Buffer
+	r := goldenReport()
+	r.Devices = nil
+	if err := scan.WriteReport(&buf, "json", r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := scan.ReadReport(&buf)
+	if err != nil {
+		t.Fatalf("%v in:\n%s", err, buf.String())
+	}
+	if back.Devices == nil || len(back.Devices) != 0 || back.Stats.Addresses != 254 {
+		t.Errorf("read back %+v, want an empty devices list and the stats", back)
+	}
+}

@@ -34,6 +34,11 @@ type ReportStats struct {
 	SNMPAnswered int   `json:"snmp_answered"`
 	SweepPasses  int   `json:"sweep_passes"`
 	SweepMS      int64 `json:"sweep_ms"`
+	// Loss probes re-ask responders before retrying many silent
+	// addresses; none lost means the silent ones were not retried.
+	LossProbes     int `json:"loss_probes"`
+	LossProbesLost int `json:"loss_probes_lost"`
+	RetriesSkipped int `json:"retries_skipped"`
 }
 
 // Device is one responder with everything learnt about it.

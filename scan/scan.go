@@ -266,10 +266,13 @@ func (p *pipeline) report(started time.Time, sweep *discover.Result, hosts []dis
 		ProxyARP:  []ProxyARP{},
 		Warnings:  append([]string{}, sweep.Warnings...),
 		Stats: ReportStats{
-			Addresses:   sweep.Stats.Addresses,
-			ProbesSent:  sweep.Stats.Sent,
-			SweepPasses: sweep.Stats.Passes,
-			SweepMS:     sweepDone.Sub(started).Milliseconds(),
+			Addresses:      sweep.Stats.Addresses,
+			ProbesSent:     sweep.Stats.Sent,
+			SweepPasses:    sweep.Stats.Passes,
+			LossProbes:     sweep.Stats.LossProbes,
+			LossProbesLost: sweep.Stats.LossProbesLost,
+			RetriesSkipped: sweep.Stats.RetriesSkipped,
+			SweepMS:        sweepDone.Sub(started).Milliseconds(),
 		},
 	}
 	seen := map[netip.Addr]bool{}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -108,6 +109,7 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 		return usagef("%d addresses is more than %d in one run; narrow the targets or add --force", n, discover.MaxAddresses)
 	}
 
+	limitMemory()
 	logLevel := slog.LevelWarn
 	if *verbose {
 		logLevel = slog.LevelDebug
@@ -197,6 +199,19 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return scanErr
+}
+
+// scanMemoryLimit is the soft heap limit of a scan. A /16 keeps about 25 MB
+// live; without a limit the collector lets the heap grow to twice the live
+// data before it runs, which is memory an appliance or a laptop would
+// rather keep. The limit is soft: a larger scan still completes, with more
+// frequent collections. GOMEMLIMIT in the environment overrides it.
+const scanMemoryLimit = 48 << 20
+
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(scanMemoryLimit)
+	}
 }
 
 // zeroMeansNone maps a count given on the command line, where 0 means
