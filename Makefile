@@ -10,7 +10,7 @@ LISTEN    ?= :8443
 # Debian packages the tests drive as real peers. Each entry is
 # binary:package; a package is installed only when its binary is missing.
 TEST_DEPS := snmpd:snmpd snmpget:snmp snmpsimd:snmpsim arp-scan:arp-scan nmap:nmap \
-             nft:nftables ip:iproute2 tcpdump:tcpdump ping:iputils-ping
+             nft:nftables ip:iproute2 tcpdump:tcpdump ping:iputils-ping /usr/bin/time:time
 export CGO_ENABLED := 0
 
 .PHONY: all build run test test-deps bench lint fuzz generate clean

@@ -41,6 +41,7 @@ type section struct {
 func sections() []section {
 	return []section{
 		arpSection(),
+		snmpSection(),
 	}
 }
 
