@@ -54,6 +54,7 @@ type Device struct {
 	SNMP       *SNMPInfo `json:"snmp,omitempty"`
 	SNMPError  string    `json:"snmp_error,omitempty"`
 	Category   string    `json:"category"`
+	Type       string    `json:"type,omitempty"` // an admin-defined type name, when an admin rule decided
 	Vendor     string    `json:"vendor"`
 	Model      string    `json:"model"`
 	Serial     string    `json:"serial"`
@@ -152,6 +153,7 @@ func newDevice(h discover.Host) Device {
 
 func (d *Device) applyClassification(r typing.Result) {
 	d.Category = string(r.Category)
+	d.Type = r.Type
 	d.Vendor, d.Model, d.Serial = r.Vendor, r.Model, r.Serial
 	d.Confidence = r.Confidence
 	d.Reasons = r.Reasons
