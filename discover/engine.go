@@ -335,25 +335,9 @@ func (e *passEngine) lossStats() (probes, lost, skipped int) {
 // waitConfirmed waits until every loss probe is answered or one
 // RTT-derived window has passed since the last probe.
 func (e *passEngine) waitConfirmed(ctx context.Context, lastSend time.Time) error {
-	for {
-		e.mu.Lock()
-		done := len(e.confirming) == 0
-		deadline := lastSend.Add(e.window())
-		e.mu.Unlock()
-		d := deadline.Sub(e.clock.Now())
-		if done || d <= 0 {
-			return ctx.Err()
-		}
-		ch, stop := e.clock.After(d)
-		select {
-		case <-ch:
-		case <-e.wake:
-		case <-ctx.Done():
-			stop()
-			return ctx.Err()
-		}
-		stop()
-	}
+	return e.waitFor(ctx, func() (bool, time.Time) {
+		return len(e.confirming) == 0, lastSend.Add(e.window())
+	})
 }
 
 func (e *passEngine) pace(ctx context.Context) error {
@@ -372,20 +356,29 @@ func (e *passEngine) pace(ctx context.Context) error {
 // new answer, and never longer than the timeout after the last probe.
 func (e *passEngine) waitQuiet(ctx context.Context, lastSend time.Time) error {
 	hardStop := lastSend.Add(e.timeout)
-	for {
-		e.mu.Lock()
-		done := e.unanswered == 0
+	return e.waitFor(ctx, func() (bool, time.Time) {
 		from := lastSend
 		if e.lastNew.After(from) {
 			from = e.lastNew
 		}
 		deadline := from.Add(e.window())
+		if deadline.After(hardStop) {
+			deadline = hardStop
+		}
+		return e.unanswered == 0, deadline
+	})
+}
+
+// waitFor waits until check, run under e.mu, says done or its deadline
+// passes; it checks again whenever an answer arrives, since answers move
+// deadlines.
+func (e *passEngine) waitFor(ctx context.Context, check func() (done bool, deadline time.Time)) error {
+	for {
+		e.mu.Lock()
+		done, deadline := check()
 		e.mu.Unlock()
 		if done {
 			return nil
-		}
-		if deadline.After(hardStop) {
-			deadline = hardStop
 		}
 		d := deadline.Sub(e.clock.Now())
 		if d <= 0 {
