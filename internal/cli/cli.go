@@ -29,6 +29,9 @@ func commands() map[string]command {
 		"version": {"print the version", runVersion},
 		"scan":    {"sweep subnets and identify what answers", runScan},
 		"snmp":    {"walk or record a device over SNMP", runSNMP},
+		"server":  {"run the web UI and API", runServer},
+		"user":    {"add users or change their password (server accounts)", runUser},
+		"token":   {"create an API token for the server", runToken},
 	}
 }
 

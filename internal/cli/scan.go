@@ -20,7 +20,6 @@ import (
 	"github.com/lanscout/lanscout/discover"
 	"github.com/lanscout/lanscout/scan"
 	"github.com/lanscout/lanscout/snmp"
-	"github.com/lanscout/lanscout/typing"
 )
 
 const scanUsage = `Usage: lanscout scan [flags] TARGET...
@@ -116,15 +115,7 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: logLevel}))
 
-	classifierOpts := typing.Options{Logger: logger}
-	if *rulesPath != "" {
-		rules, err := typing.LoadRules(*rulesPath)
-		if err != nil {
-			return err
-		}
-		classifierOpts.AdminRules = rules
-	}
-	classifier, err := typing.New(classifierOpts)
+	classifier, err := newClassifier(*rulesPath, logger)
 	if err != nil {
 		return err
 	}
@@ -152,22 +143,15 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		if len(creds) == 0 {
-			creds = defaultCredentials()
-		}
 		memory = openCredentialMemory(logger)
-		opts := snmp.ProberOptions{
+		prober, err := newProber(proberSettings{
 			Credentials: creds,
 			Port:        uint16(*snmpPort),
 			Timeout:     *snmpTimeout,
-			Retries:     zeroMeansNone(*snmpRetries),
-			Plan:        snmp.DefaultPlan(),
+			Retries:     *snmpRetries,
+			Memory:      memory,
 			Logger:      logger,
-		}
-		if memory != nil {
-			opts.Memory = memory
-		}
-		prober, err := snmp.NewProber(opts)
+		})
 		if err != nil {
 			return usageError{err.Error()}
 		}

@@ -1,0 +1,345 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/typing"
+)
+
+//go:embed templates/*.html static
+var assets embed.FS
+
+var pageFuncs = template.FuncMap{
+	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.Local().Format("2006-01-02 15:04")
+	},
+	// catLabel takes a typing.Category or its string.
+	"catLabel": func(c any) string {
+		s := fmt.Sprint(c)
+		if s == string(typing.LoadBalancer) {
+			return "load balancer"
+		}
+		return s
+	},
+}
+
+// parsePages parses every page with the layout, one template set per page
+// so that each can define its own "content".
+func parsePages() (map[string]*template.Template, error) {
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(pageFuncs).ParseFS(assets, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", n, err)
+		}
+		pages[base] = t
+	}
+	return pages, nil
+}
+
+// pageData is what every page gets besides its own data.
+type pageData struct {
+	Title string
+	Nav   string
+	User  principal
+	Data  any
+}
+
+// render executes a page into a buffer first, so a template error becomes
+// a clean 500 rather than half a page.
+func (s *Server) render(c *gin.Context, status int, page string, data any) {
+	t, ok := s.pages[page]
+	if !ok {
+		s.log.Error("no such page", "page", page)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	pd := pageData{Title: pageTitles[page], Nav: strings.TrimSuffix(page, ".html"), User: principalOf(c), Data: data}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pd); err != nil {
+		s.log.Error("render page", "page", page, "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+var pageTitles = map[string]string{
+	"login.html": "Log in", "dashboard.html": "Dashboard", "devices.html": "Devices",
+	"subnets.html": "Subnets", "status.html": "",
+}
+
+type statusData struct{ Heading, Message string }
+
+func (s *Server) renderStatus(c *gin.Context, status int, heading, msg string) {
+	s.render(c, status, "status.html", statusData{heading, msg})
+	c.Abort()
+}
+
+func (s *Server) static(c *gin.Context) {
+	p := strings.TrimPrefix(c.Param("path"), "/")
+	b, err := fs.ReadFile(assets, "static/"+p)
+	if err != nil || strings.Contains(p, "..") {
+		c.AbortWithStatus(http.StatusNotFound)
+		return
+	}
+	ct := "application/octet-stream"
+	switch path.Ext(p) {
+	case ".css":
+		ct = "text/css; charset=utf-8"
+	case ".svg":
+		ct = "image/svg+xml"
+	}
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, ct, b)
+}
+
+// Dashboard.
+
+type dashboardData struct {
+	inventory.Dashboard
+	Chart barChart
+}
+
+func (s *Server) dashboardPage(c *gin.Context) {
+	db, err := s.store.Dashboard(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "dashboard.html", dashboardData{Dashboard: db, Chart: categoryChart(db.ByCategory)})
+}
+
+func (s *Server) pageError(c *gin.Context, err error) {
+	s.log.Error("page failed", "path", c.Request.URL.Path, "err", err)
+	s.renderStatus(c, http.StatusInternalServerError, "Something went wrong", "The server could not load this page; its log says why.")
+}
+
+// barChart is a horizontal bar chart laid out in Go, so the template only
+// places rectangles and the page needs no script.
+type barChart struct {
+	Width, Height int
+	Bars          []bar
+}
+
+type bar struct {
+	Label, Class string
+	Count        int
+	Y, W         int
+	Href         string
+}
+
+const (
+	chartLabelW = 120
+	chartBarMax = 360
+	chartRow    = 26
+)
+
+func categoryChart(counts []inventory.CategoryCount) barChart {
+	most := 0
+	for _, cc := range counts {
+		most = max(most, cc.Count)
+	}
+	ch := barChart{Width: chartLabelW + chartBarMax + 60}
+	for _, cc := range counts {
+		if cc.Count == 0 {
+			continue
+		}
+		w := int(math.Round(float64(cc.Count) / float64(most) * chartBarMax))
+		ch.Bars = append(ch.Bars, bar{Label: string(cc.Category), Class: "cat-" + string(cc.Category),
+			Count: cc.Count, Y: len(ch.Bars) * chartRow, W: max(w, 2),
+			Href: "/devices?category=" + url.QueryEscape(string(cc.Category))})
+	}
+	ch.Height = max(len(ch.Bars)*chartRow, chartRow)
+	return ch
+}
+
+// Devices.
+
+type devicesData struct {
+	Query      inventory.DeviceQuery
+	Page       int
+	Pages      int
+	Total      int
+	Devices    []inventory.Device
+	Subnets    []inventory.Subnet
+	SubnetCIDR map[int64]string
+	Categories []typing.Category
+	Error      string
+	Prev, Next string
+}
+
+func (s *Server) devicesPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	subnets, err := s.store.Subnets(ctx)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	d := devicesData{Subnets: subnets, Categories: typing.Categories, SubnetCIDR: map[int64]string{}}
+	for _, sn := range subnets {
+		d.SubnetCIDR[sn.ID] = sn.CIDR
+	}
+	q, page, err := deviceQuery(c, 50)
+	d.Query, d.Page = q, page
+	if err != nil {
+		d.Error = err.Error()
+		s.render(c, http.StatusBadRequest, "devices.html", d)
+		return
+	}
+	res, err := s.store.Devices(ctx, q)
+	if err != nil && errors.Is(err, inventory.ErrInvalid) {
+		d.Error = err.Error()
+		s.render(c, http.StatusBadRequest, "devices.html", d)
+		return
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	d.Devices, d.Total = res.Devices, res.Total
+	d.Pages = max(1, (res.Total+q.Limit-1)/q.Limit)
+	link := func(p int) string {
+		v := c.Request.URL.Query()
+		v.Set("page", strconv.Itoa(p))
+		return "/devices?" + v.Encode()
+	}
+	if page > 1 {
+		d.Prev = link(page - 1)
+	}
+	if page < d.Pages {
+		d.Next = link(page + 1)
+	}
+	s.render(c, http.StatusOK, "devices.html", d)
+}
+
+// Subnets.
+
+type subnetsData struct {
+	Rows    []inventory.SubnetCoverage
+	Running map[int64]bool
+	Form    subnetForm
+	Errors  map[string]string
+	Notice  string
+	CanEdit bool
+	CanScan bool
+}
+
+type subnetForm struct {
+	CIDR, Name, Site, Method string
+}
+
+func (s *Server) subnetsPage(c *gin.Context) {
+	notice := ""
+	switch c.Query("done") {
+	case "created":
+		notice = "Subnet created."
+	case "scan":
+		notice = "Scan started. Reload to see devices arrive."
+	}
+	s.renderSubnets(c, http.StatusOK, subnetForm{Method: "auto"}, nil, notice)
+}
+
+func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs map[string]string, notice string) {
+	db, err := s.store.Dashboard(c.Request.Context())
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	p := principalOf(c)
+	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Form: form, Errors: errs, Notice: notice,
+		CanEdit: p.Role.Allows(inventory.RoleAdmin), CanScan: p.Role.Allows(inventory.RoleOperator)}
+	for _, r := range db.Subnets {
+		d.Running[r.Subnet.ID] = s.jobs.runningScan(r.Subnet.ID) != 0
+	}
+	s.render(c, status, "subnets.html", d)
+}
+
+func (s *Server) createSubnetForm(c *gin.Context) {
+	form := subnetForm{CIDR: strings.TrimSpace(c.PostForm("cidr")), Name: c.PostForm("name"),
+		Site: c.PostForm("site"), Method: c.PostForm("method")}
+	errs := map[string]string{}
+	if _, err := inventory.ParseCIDR(form.CIDR); err != nil {
+		errs["cidr"] = strings.TrimPrefix(err.Error(), inventory.ErrInvalid.Error()+": ")
+	}
+	if len(errs) == 0 {
+		sn, err := s.store.CreateSubnet(c.Request.Context(), inventory.Subnet{CIDR: form.CIDR, Name: form.Name,
+			Site: form.Site, Method: form.Method})
+		switch {
+		case err == nil:
+			s.audit(c, "subnet.create", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)
+			c.Redirect(http.StatusSeeOther, "/subnets?done=created")
+			return
+		case errors.Is(err, inventory.ErrConflict), errors.Is(err, inventory.ErrInvalid):
+			errs["form"] = plainError(err)
+		default:
+			s.pageError(c, err)
+			return
+		}
+	}
+	s.renderSubnets(c, http.StatusBadRequest, form, errs, "")
+}
+
+func (s *Server) scanSubnetForm(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such subnet.")
+		return
+	}
+	sn, err := s.store.Subnet(c.Request.Context(), id)
+	if err != nil {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such subnet.")
+		return
+	}
+	run, err := s.jobs.start(c.Request.Context(), sn)
+	switch {
+	case err == nil:
+		s.audit(c, "subnet.scan", fmt.Sprintf("subnet/%d", id), fmt.Sprintf("%s, scan %d", sn.CIDR, run.ID))
+		c.Redirect(http.StatusSeeOther, "/subnets?done=scan")
+	case errors.Is(err, errScanRunning), errors.Is(err, errNoScanner), errors.Is(err, errClosing),
+		errors.Is(err, inventory.ErrInvalid), errors.Is(err, inventory.ErrNotFound):
+		s.renderSubnets(c, http.StatusConflict, subnetForm{Method: "auto"}, map[string]string{"form": plainError(err)}, "")
+	default:
+		s.pageError(c, err)
+	}
+}
+
+// plainError drops the store's "create subnet 10.0.0.0/8: invalid:" chain
+// for people reading a form, keeping the last, self-contained part.
+func plainError(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{inventory.ErrInvalid, inventory.ErrConflict, inventory.ErrNotFound} {
+		if i := strings.LastIndex(msg, sentinel.Error()+": "); i >= 0 {
+			return msg[i+len(sentinel.Error())+2:]
+		}
+	}
+	return msg
+}
