@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ environment variables, then flags, each overriding the one before:
   session_ttl: 12h           # LANSCOUT_SESSION_TTL, --session-ttl
   log_level: info            # LANSCOUT_LOG_LEVEL, --log-level (debug, info, warn, error)
   rules: ""                  # LANSCOUT_RULES, --rules: admin device types (YAML)
+  tcp_ports: [22, 80, 443, 445, 3389, 9100]   # LANSCOUT_TCP_PORTS: ports of the tcp method
   snmp:
     port: 161                # LANSCOUT_SNMP_PORT
     timeout: 1s              # LANSCOUT_SNMP_TIMEOUT
@@ -61,6 +63,7 @@ type serverConfig struct {
 	SessionTTL     duration   `yaml:"session_ttl"`
 	LogLevel       string     `yaml:"log_level"`
 	Rules          string     `yaml:"rules"`
+	TCPPorts       []uint16   `yaml:"tcp_ports"`
 	SNMP           snmpConfig `yaml:"snmp"`
 }
 
@@ -133,6 +136,13 @@ func applyEnv(cfg *serverConfig, getenv func(string) string) error {
 	if v := getenv("LANSCOUT_TRUSTED_PROXIES"); v != "" {
 		cfg.TrustedProxies = splitList(v)
 	}
+	if v := getenv("LANSCOUT_TCP_PORTS"); v != "" {
+		var ports portList
+		if err := ports.Set(v); err != nil {
+			return fmt.Errorf("LANSCOUT_TCP_PORTS: %w", err)
+		}
+		cfg.TCPPorts = ports
+	}
 	for _, d := range []struct {
 		name string
 		dst  *duration
@@ -192,6 +202,9 @@ func (cfg *serverConfig) validate() error {
 	}
 	if _, err := parseLogLevel(cfg.LogLevel); err != nil {
 		return err
+	}
+	if slices.Contains(cfg.TCPPorts, 0) {
+		return errors.New("tcp_ports: 0 is not a port")
 	}
 	if cfg.SNMP.Port < 1 || cfg.SNMP.Port > 65535 {
 		return fmt.Errorf("snmp.port %d: want 1-65535", cfg.SNMP.Port)
@@ -386,7 +399,7 @@ func serverScanFunc(classifier *typing.Classifier, cfg serverConfig, logger *slo
 		}
 		return scan.Run(ctx, scan.Config{
 			Targets:    targets,
-			Discover:   discover.Options{Method: discover.Method(sn.Method), Logger: logger},
+			Discover:   discover.Options{Method: discover.Method(sn.Method), TCPPorts: cfg.TCPPorts, Logger: logger},
 			Prober:     prober,
 			Classifier: classifier,
 			Logger:     logger,
