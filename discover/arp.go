@@ -77,7 +77,29 @@ type arpSweep struct {
 	iface string
 
 	sendErrors atomic.Int64
+
+	// stats reads the socket's kernel counters (nil in tests with a fake
+	// connection); reading resets them, so drops accumulates.
+	stats interface {
+		Stats() (*packet.Stats, error)
+	}
+	drops atomic.Uint64
 }
+
+// kernelDrops returns how many replies the kernel dropped on the socket
+// so far because the reader fell behind.
+func (s *arpSweep) kernelDrops() uint64 {
+	if s.stats != nil {
+		if st, err := s.stats.Stats(); err == nil {
+			s.drops.Add(uint64(st.Drops))
+		}
+	}
+	return s.drops.Load()
+}
+
+// kernelDropped tells the engine whether answers were lost on our own
+// socket: loss that loss probes sent after the pass cannot see.
+func (s *arpSweep) kernelDropped() bool { return s.kernelDrops() > 0 }
 
 var zeroMAC = net.HardwareAddr{0, 0, 0, 0, 0, 0}
 

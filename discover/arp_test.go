@@ -152,12 +152,12 @@ type fakeSweep struct {
 // link also has 192.168.5.1/24, first, to check the sender address.
 func runFakeARP(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Limiter, retries int, timeout time.Duration) (*fakeSweep, error) {
 	t.Helper()
-	return runFakeARPOn(t, ctx, lan, lim, retries, timeout, netip.MustParsePrefix("10.0.0.254/24"))
+	return runFakeARPOn(t, ctx, lan, lim, retries, timeout, netip.MustParsePrefix("10.0.0.254/24"), nil)
 }
 
 // runFakeARPOn sweeps every address of the link prefix p but the network
 // and the broadcast.
-func runFakeARPOn(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Limiter, retries int, timeout time.Duration, p netip.Prefix) (*fakeSweep, error) {
+func runFakeARPOn(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Limiter, retries int, timeout time.Duration, p netip.Prefix, setup func(*passEngine)) (*fakeSweep, error) {
 	t.Helper()
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
@@ -176,6 +176,9 @@ func runFakeARPOn(t *testing.T, ctx context.Context, lan *fakeLAN, lim *rate.Lim
 	}
 	fs := &fakeSweep{lan: lan, col: newCollector(nil)}
 	fs.eng = newPassEngine(addrs, lim, realClock{}, retries, timeout, 42)
+	if setup != nil {
+		setup(fs.eng)
+	}
 	s := &arpSweep{
 		job:  &arpJob{link: l, nets: attachments([]link{*l}), addrs: addrs},
 		conn: c, hw: scannerMAC, eng: fs.eng, col: fs.col, iface: "fake0",
@@ -381,7 +384,7 @@ func TestARPNoLossSkipsRetries(t *testing.T) {
 			}
 			return nil
 		})
-		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond, netip.MustParsePrefix("10.0.15.254/20"))
+		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond, netip.MustParsePrefix("10.0.15.254/20"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -418,7 +421,7 @@ func TestARPMeasuredLossRetries(t *testing.T) {
 			}
 			return []net.HardwareAddr{mac(byte(k / 8))}
 		})
-		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond, netip.MustParsePrefix("10.0.15.254/20"))
+		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond, netip.MustParsePrefix("10.0.15.254/20"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,6 +434,31 @@ func TestARPMeasuredLossRetries(t *testing.T) {
 		}
 		if fs.eng.pass.Load() < 2 {
 			t.Errorf("ran %d passes, want a retry pass", fs.eng.pass.Load())
+		}
+	})
+}
+
+// TestARPKernelDropsForceRetries: answers the kernel dropped on our socket
+// during the pass are loss the loss probes cannot see, so the silent
+// addresses are retried even though every loss probe came back.
+func TestARPKernelDropsForceRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lan := newFakeLAN(200*time.Microsecond, func(ip netip.Addr, _ int) []net.HardwareAddr {
+			if k, ok := sparseHost(ip); ok {
+				return []net.HardwareAddr{mac(byte(k / 8))}
+			}
+			return nil
+		})
+		fs, err := runFakeARPOn(t, t.Context(), lan, newLimiter(5000), 2, 500*time.Millisecond,
+			netip.MustParsePrefix("10.0.15.254/20"), func(e *passEngine) { e.dropped = func() bool { return true } })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, skipped := fs.eng.lossStats(); skipped != 0 {
+			t.Errorf("skipped %d retries although the kernel dropped answers", skipped)
+		}
+		if got := lan.requestsFor(ip4("10.0.0.3")); got != 2 {
+			t.Errorf("silent 10.0.0.3 asked %d times, want 2 (a retry pass, then none finding nobody new)", got)
 		}
 	})
 }

@@ -99,6 +99,10 @@ type passEngine struct {
 	// (ARP: a request unicast to the MAC it answered with, which no switch
 	// floods). See measureLoss.
 	confirm func(ctx context.Context, i int) error
+	// dropped, when set, reports answers known lost on the way in (kernel
+	// socket drops during a burst). Then retries are never skipped:
+	// loss probes sent after the pass cannot see loss the pass caused.
+	dropped func() bool
 
 	wake chan struct{} // poked on every first answer
 
@@ -213,7 +217,7 @@ func (e *passEngine) run(ctx context.Context) error {
 			}
 			return nil
 		}
-		if pass == 2 && e.confirm != nil && len(pending) >= lossProbeMinSilent {
+		if pass == 2 && e.confirm != nil && len(pending) >= lossProbeMinSilent && (e.dropped == nil || !e.dropped()) {
 			lost, probed, err := e.measureLoss(ctx)
 			if err != nil {
 				return err

@@ -193,7 +193,8 @@ func openSweep(ctx context.Context, p *plan, opts Options, links []link, col *co
 		s.closers = append(s.closers, c.Close)
 		eng := newPassEngine(j.addrs, newLimiter(opts.rate(DefaultARPRate)), realClock{}, opts.Retries, opts.Timeout, seed)
 		eng.log, eng.name = opts.Logger, "arp on "+ifi.Name
-		a := &arpSweep{job: j, conn: c, hw: ifi.HardwareAddr, eng: eng, col: col, log: opts.Logger, iface: ifi.Name}
+		a := &arpSweep{job: j, conn: c, hw: ifi.HardwareAddr, eng: eng, col: col, log: opts.Logger, iface: ifi.Name, stats: pc}
+		eng.dropped = a.kernelDropped
 		// Our own addresses never answer our requests; the sweep lists them.
 		for _, pf := range j.link.Prefixes {
 			if i, ok := eng.index(pf.Addr()); ok {
@@ -347,10 +348,10 @@ func (s *sweepRun) finish(res *Result, col *collector) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("arp sweep on %s: %d requests dropped by a full transmit queue: lower the rate", a.iface, n))
 		}
 	}
-	for i, pc := range s.pconns {
-		if stats, err := pc.Stats(); err == nil && stats.Drops > 0 {
+	for _, a := range s.arps {
+		if drops := a.kernelDrops(); drops > 0 {
 			res.Warnings = append(res.Warnings, fmt.Sprintf(
-				"arp sweep on %s: the kernel dropped %d ARP replies (socket buffer overrun): results may be incomplete, lower the rate", s.arps[i].iface, stats.Drops))
+				"arp sweep on %s: the kernel dropped %d ARP replies (socket buffer overrun): results may be incomplete, lower the rate", a.iface, drops))
 		}
 	}
 	if s.icmp != nil {
