@@ -195,6 +195,49 @@ type devicesData struct {
 	Categories []typing.Category
 	Error      string
 	Prev, Next string
+	Columns    []column
+	SortParam  string
+}
+
+// column is a device table header; sortable ones link to their sort,
+// reversed when the table is already sorted by them.
+type column struct {
+	Label, Href string
+	Sort        string // "ascending" or "descending" when the table is sorted by it
+}
+
+func deviceColumns(c *gin.Context, q inventory.DeviceQuery) []column {
+	sortKey := q.Sort
+	if sortKey == "" {
+		sortKey = inventory.SortIP
+	}
+	cols := []struct {
+		label string
+		key   inventory.DeviceSort
+	}{{"Address", inventory.SortIP}, {"Name", inventory.SortName}, {"MAC", inventory.SortMAC},
+		{"Category", inventory.SortCategory}, {"Vendor", inventory.SortVendor}, {"Model", ""}, {"Subnet", ""},
+		{"Last seen", inventory.SortLastSeen}}
+	out := make([]column, 0, len(cols))
+	for _, col := range cols {
+		cl := column{Label: col.label}
+		if col.key != "" {
+			v := c.Request.URL.Query()
+			v.Del("page")
+			param := string(col.key)
+			if col.key == sortKey {
+				cl.Sort = "ascending"
+				if q.Desc {
+					cl.Sort = "descending"
+				} else {
+					param = "-" + param
+				}
+			}
+			v.Set("sort", param)
+			cl.Href = "/devices?" + v.Encode()
+		}
+		out = append(out, cl)
+	}
+	return out
 }
 
 func (s *Server) devicesPage(c *gin.Context) {
@@ -210,6 +253,7 @@ func (s *Server) devicesPage(c *gin.Context) {
 	}
 	q, page, err := deviceQuery(c, 50)
 	d.Query, d.Page = q, page
+	d.Columns, d.SortParam = deviceColumns(c, q), c.Query("sort")
 	if err != nil {
 		d.Error = err.Error()
 		s.render(c, http.StatusBadRequest, "devices.html", d)

@@ -474,6 +474,10 @@ func TestPages(t *testing.T) {
 	if !strings.Contains(body, "20 devices") || !strings.Contains(body, `badge cat-printer`) {
 		t.Error("category filter")
 	}
+	body = get("/devices?sort=-ip")
+	if i, j := strings.Index(body, "10.5.0.60"), strings.Index(body, "10.5.0.59"); i < 0 || j < 0 || i > j || !strings.Contains(body, `aria-sort="descending"`) {
+		t.Error("sort=-ip does not list 10.5.0.60 first, marked descending")
+	}
 	body = get("/devices?q=10.5.0.42")
 	if !strings.Contains(body, "1 device") || !strings.Contains(body, "10.5.0.42") {
 		t.Error("search")
