@@ -153,6 +153,23 @@ func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Cre
 		"gone", done.Stats.Gone, "err", done.Error)
 }
 
+// every runs fn each interval until the server closes: housekeeping that
+// must not depend on anyone visiting a page.
+func (j *jobs) every(interval time.Duration, fn func(ctx context.Context)) {
+	j.wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-j.ctx.Done():
+				return
+			case <-t.C:
+				fn(j.ctx)
+			}
+		}
+	})
+}
+
 // close cancels the scans and waits until they have stored their end or
 // ctx ends.
 func (j *jobs) close(ctx context.Context) error {

@@ -99,6 +99,7 @@ func New(opts Options) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		s.jobs.cancel()
 		return nil, fmt.Errorf("web: trusted proxies: %w", err)
 	}
 	e.HandleMethodNotAllowed = true
@@ -113,6 +114,16 @@ func New(opts Options) (*Server, error) {
 		writeJSONError(w, http.StatusForbidden, "cross-origin request refused")
 	}))
 	s.handler = s.secure(cop.Handler(e))
+	// Expired sessions are refused on lookup already; purging them keeps
+	// the table from growing with every login.
+	s.jobs.every(time.Hour, func(ctx context.Context) {
+		n, err := s.store.PurgeExpiredSessions(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("purge expired sessions", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged expired sessions", "count", n)
+		}
+	})
 	return s, nil
 }
 
