@@ -285,3 +285,31 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestScanPanicFailsTheRun: a bug in a scan ends that run as failed and
+// leaves the server serving.
+func TestScanPanicFailsTheRun(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.4.0.0/24", Method: "tcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.scanner.panics = true
+	f.scanner.devices = []scan.Device{{IP: "10.4.0.1", FoundBy: []string{"tcp/22"}, Category: "unknown"}}
+	var run inventory.ScanRun
+	if code := f.api(f.tokens[inventory.RoleAdmin], http.MethodPost, fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
+		t.Fatalf("scan: %d", code)
+	}
+	waitFor(t, func() bool {
+		r, _ := f.store.ScanRun(ctx, run.ID)
+		return r.Status != inventory.ScanRunning
+	})
+	r, _ := f.store.ScanRun(ctx, run.ID)
+	if r.Status != inventory.ScanFailed || r.Error != "scan panicked: engine bug" || r.Stats.Recorded != 1 {
+		t.Errorf("run %+v, want failed with the panic, keeping the device streamed before it", r)
+	}
+	if code := f.api(f.tokens[inventory.RoleAdmin], http.MethodGet, "/api/v1/me", nil, nil); code != http.StatusOK {
+		t.Errorf("server after a scan panic: %d", code)
+	}
+}

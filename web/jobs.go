@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -113,12 +114,13 @@ func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Cre
 		}
 		recorded[d.IP] = d
 	}
-	report, err := j.run(ctx, sn, creds, record)
+	report, err := j.runSafely(ctx, sn, creds, record)
 	if report != nil && recordErr == nil && ctx.Err() == nil {
 		// The report is authoritative: reverse DNS names and late
 		// replies arrive after a device was first streamed.
 		for _, d := range report.Devices {
-			if prev, ok := recorded[d.IP]; ok && slices.Equal(prev.Hostnames, d.Hostnames) && prev.MAC == d.MAC {
+			if prev, ok := recorded[d.IP]; ok && prev.MAC == d.MAC && slices.Equal(prev.Hostnames, d.Hostnames) &&
+				slices.Equal(prev.FoundBy, d.FoundBy) {
 				continue
 			}
 			record(d)
@@ -168,6 +170,18 @@ func (j *jobs) every(interval time.Duration, fn func(ctx context.Context)) {
 			}
 		}
 	})
+}
+
+// runSafely runs the scan, turning a panic in it into the run's error: a
+// bug met on one subnet must not take the whole appliance down.
+func (j *jobs) runSafely(ctx context.Context, sn inventory.Subnet, creds []snmp.Credential, device func(scan.Device)) (r *scan.Report, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			j.log.Error("scan panicked", "subnet", sn.CIDR, "panic", v, "stack", string(debug.Stack()))
+			r, err = nil, fmt.Errorf("scan panicked: %v", v)
+		}
+	}()
+	return j.run(ctx, sn, creds, device)
 }
 
 // close cancels the scans and waits until they have stored their end or

@@ -29,6 +29,7 @@ const testPassword = "correct horse battery"
 type fakeScanner struct {
 	devices []scan.Device
 	release chan struct{}
+	panics  bool
 	mu      sync.Mutex
 	creds   [][]snmp.Credential
 }
@@ -39,6 +40,9 @@ func (f *fakeScanner) run(ctx context.Context, sn inventory.Subnet, creds []snmp
 	f.mu.Unlock()
 	for _, d := range f.devices {
 		device(d)
+	}
+	if f.panics {
+		panic("engine bug")
 	}
 	r := &scan.Report{Method: sn.Method, Devices: f.devices, Stats: scan.ReportStats{Addresses: 4, Responders: len(f.devices)}}
 	select {
