@@ -63,16 +63,24 @@ type fixture struct {
 	tokens  map[inventory.Role]string
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture starts a server on a fresh store; tune, when given, adjusts
+// the options of both.
+func newFixture(t *testing.T, tune ...func(*inventory.Options, *web.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, err := inventory.OpenSQLite(ctx, t.TempDir(), inventory.Options{})
+	fs := &fakeScanner{release: make(chan struct{})}
+	sopts := inventory.Options{}
+	wopts := web.Options{Logger: slog.New(slog.DiscardHandler), Scan: fs.run}
+	for _, fn := range tune {
+		fn(&sopts, &wopts)
+	}
+	store, err := inventory.OpenSQLite(ctx, t.TempDir(), sopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	fs := &fakeScanner{release: make(chan struct{})}
-	srv, err := web.New(web.Options{Store: store, Logger: slog.New(slog.DiscardHandler), Scan: fs.run})
+	wopts.Store = store
+	srv, err := web.New(wopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,4 +519,95 @@ func TestBodyLimit(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("2 MiB body: %d, want 413", resp.StatusCode)
 	}
+}
+
+func TestSessionExpires(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newFixture(t, func(so *inventory.Options, wo *web.Options) {
+		so.Now = clock
+		wo.SessionTTL = time.Hour
+	})
+	f.user("alice", inventory.RoleViewer)
+	c, resp := f.login("alice", testPassword)
+	readBody(t, resp)
+	resp, _ = c.Get(f.ts.URL + "/devices")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("fresh session: %d", resp.StatusCode)
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Minute)
+	mu.Unlock()
+	resp, _ = c.Get(f.ts.URL + "/devices")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Errorf("expired session: %d, want a redirect to /login", resp.StatusCode)
+	}
+}
+
+// TestForwardedForIgnored: with no trusted proxy, X-Forwarded-For does not
+// change the client address, so rotating it does not dodge the per-address
+// login limit.
+func TestForwardedForIgnored(t *testing.T) {
+	f := newFixture(t, func(_ *inventory.Options, wo *web.Options) { wo.LoginFailuresPerIP = 3 })
+	for i := 0; i < 4; i++ {
+		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login",
+			strings.NewReader(url.Values{"username": {fmt.Sprintf("user%d", i)}, "password": {"guess"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+		resp, err := f.browser().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		want := http.StatusUnauthorized
+		if i == 3 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Errorf("attempt %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestScanNowForm(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.3.0.0/24", Method: "tcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.user("viewer", inventory.RoleViewer)
+	f.user("operator", inventory.RoleOperator)
+	path := fmt.Sprintf("/subnets/%d/scan", sn.ID)
+
+	vc, resp := f.login("viewer", testPassword)
+	readBody(t, resp)
+	resp = f.postForm(vc, path, nil, "same-origin")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer scan: %d, want 403", resp.StatusCode)
+	}
+	if runs, _ := f.store.ScanRuns(ctx, sn.ID, 10); len(runs) != 0 {
+		t.Fatalf("a viewer started %d scans", len(runs))
+	}
+
+	oc, resp := f.login("operator", testPassword)
+	readBody(t, resp)
+	resp = f.postForm(oc, path, nil, "same-origin")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("operator scan: %d, want 303", resp.StatusCode)
+	}
+	resp, _ = oc.Get(f.ts.URL + "/subnets")
+	if body := readBody(t, resp); !strings.Contains(body, "scanning…") {
+		t.Error("the subnets page does not show the running scan")
+	}
+	resp = f.postForm(oc, path, nil, "same-origin")
+	if body := readBody(t, resp); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already running") {
+		t.Errorf("second scan from the page: %d", resp.StatusCode)
+	}
+	close(f.scanner.release)
 }
