@@ -24,9 +24,9 @@ func (s *Server) storeError(c *gin.Context, err error) {
 	case errors.Is(err, inventory.ErrNotFound):
 		apiError(c, http.StatusNotFound, "not found")
 	case errors.Is(err, inventory.ErrConflict):
-		apiError(c, http.StatusConflict, err.Error())
+		apiError(c, http.StatusConflict, plainError(err))
 	case errors.Is(err, inventory.ErrInvalid):
-		apiError(c, http.StatusBadRequest, err.Error())
+		apiError(c, http.StatusBadRequest, plainError(err))
 	case errors.Is(err, errScanRunning):
 		apiError(c, http.StatusConflict, err.Error())
 	case errors.Is(err, errNoScanner), errors.Is(err, errClosing):

@@ -151,6 +151,11 @@ func TestAPIRoles(t *testing.T) {
 	if updated.Name != "Eight bis" || updated.Method != "icmp" || updated.Schedule.Every != "6h0m0s" {
 		t.Errorf("updated %+v: fields left out must keep their values", updated)
 	}
+	var apiErr struct{ Error string }
+	if code := f.api(admin, http.MethodPost, "/api/v1/subnets", map[string]any{"cidr": "10.8.0.1/24"}, &apiErr); code != http.StatusBadRequest ||
+		apiErr.Error != `CIDR "10.8.0.1/24" has host bits set; the network is 10.8.0.0/24` {
+		t.Errorf("host bits: %d %q", code, apiErr.Error)
+	}
 	if code := f.api(admin, http.MethodPut, path, map[string]any{"cidr": "10.9.0.0/24"}, nil); code != http.StatusBadRequest {
 		t.Errorf("PUT changing the CIDR: %d, want 400", code)
 	}

@@ -78,6 +78,8 @@ func (s *Server) sessionPrincipal(c *gin.Context) (principal, bool) {
 // writes are covered by the cross-origin protection around the router;
 // bearer tokens cannot be sent by a foreign page at all.
 func (s *Server) requireAPI(c *gin.Context) {
+	// Answers are per principal; no shared cache may keep them.
+	c.Header("Cache-Control", "no-store")
 	if h := c.GetHeader("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
