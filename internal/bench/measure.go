@@ -51,30 +51,9 @@ func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefi
 	defer cancel()
 	argv := t.argv(l.Scanner.Interface, target)
 	inner := l.Command(ctx, l.Scanner.Namespace, argv...)
-	// Go starts children with vfork: until exec the child shares this
-	// process's memory, and Linux carries that memory's high-water mark
-	// into the child's ru_maxrss. GNU time forks properly and reports the
-	// tool's own peak, so the bench's memory does not leak into the column.
-	usage, err := os.CreateTemp("", "bench-rusage-*")
-	if err != nil {
-		return measurement{err: fmt.Errorf("create rusage file: %w", err)}
-	}
-	usage.Close()
-	defer os.Remove(usage.Name())
-	cmd := exec.CommandContext(ctx, e.timeBin, append([]string{"-f", "%M %U %S", "-o", usage.Name(), inner.Path}, inner.Args[1:]...)...)
-	// On timeout, end time and the tool it runs: the group is our child's.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err = cmd.Run()
-	m := measurement{wall: time.Since(start)}
-	if rss, cpu, uerr := readUsage(usage.Name()); uerr == nil {
-		m.maxRSS, m.cpu = rss, cpu
-	} else if err == nil {
-		err = uerr
-	}
+	run, err := runTimed(ctx, e, inner, &stdout, &stderr)
+	m := measurement{wall: run.wall, maxRSS: run.maxRSS, cpu: run.cpu}
 	if err != nil {
 		m.err = fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, lastLine(stderr.String()))
 		return m
@@ -104,6 +83,42 @@ func measure(ctx context.Context, e *env, l *lab.Lab, t tool, target netip.Prefi
 	e.logger.Debug("run", "tool", t.label, "target", target, "wall", m.wall, "found", m.found,
 		"of", len(want), "extra", m.extra, "rss_mib", m.maxRSS>>20)
 	return m
+}
+
+// timedRun is what one child process cost.
+type timedRun struct {
+	wall   time.Duration
+	maxRSS int64
+	cpu    time.Duration // user + system
+}
+
+// runTimed runs inner under GNU time. Go starts children with vfork: until
+// exec the child shares this process's memory, and Linux carries that
+// memory's high-water mark into the child's ru_maxrss. GNU time forks
+// properly and reports the tool's own peak, so the bench's memory does not
+// leak into the column.
+func runTimed(ctx context.Context, e *env, inner *exec.Cmd, stdout, stderr *bytes.Buffer) (timedRun, error) {
+	usage, err := os.CreateTemp("", "bench-rusage-*")
+	if err != nil {
+		return timedRun{}, fmt.Errorf("create rusage file: %w", err)
+	}
+	usage.Close()
+	defer os.Remove(usage.Name())
+	cmd := exec.CommandContext(ctx, e.timeBin, append([]string{"-f", "%M %U %S", "-o", usage.Name(), inner.Path}, inner.Args[1:]...)...)
+	cmd.Env = inner.Env
+	// On timeout, end time and the tool it runs: the group is our child's.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	start := time.Now()
+	err = cmd.Run()
+	r := timedRun{wall: time.Since(start)}
+	if rss, cpu, uerr := readUsage(usage.Name()); uerr == nil {
+		r.maxRSS, r.cpu = rss, cpu
+	} else if err == nil {
+		err = uerr
+	}
+	return r, err
 }
 
 // readUsage parses GNU time's "-f '%M %U %S'" output: peak RSS in KiB,

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lanscout/lanscout/internal/snmptest"
@@ -257,16 +256,8 @@ func runSNMPCommand(ctx context.Context, e *env, t snmpCommand) snmpRun {
 		cmd.Env = append(cmd.Env, t.env()...)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := snmpRun{wall: time.Since(start)}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.maxRSS = ru.Maxrss * 1024
-		}
-		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	}
+	run, err := runTimed(ctx, e, cmd, &stdout, &stderr)
+	r := snmpRun{wall: run.wall, maxRSS: run.maxRSS, cpu: run.cpu}
 	if err != nil {
 		r.err = fmt.Errorf("%s: %w: %s", strings.Join(t.argv, " "), err, lastLine(stderr.String()))
 		return r
