@@ -11,6 +11,7 @@ import (
 	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/scan"
 	"github.com/lanscout/lanscout/snmp"
+	"github.com/lanscout/lanscout/web"
 )
 
 type subnetJSON struct {
@@ -316,5 +317,39 @@ func TestScanPanicFailsTheRun(t *testing.T) {
 	}
 	if code := f.api(f.tokens[inventory.RoleAdmin], http.MethodGet, "/api/v1/me", nil, nil); code != http.StatusOK {
 		t.Errorf("server after a scan panic: %d", code)
+	}
+}
+
+// TestScheduledScans: a subnet with an interval that never ran is due at
+// once; on-demand and denied subnets are left alone.
+func TestScheduledScans(t *testing.T) {
+	f := newFixture(t, func(_ *inventory.Options, wo *web.Options) { wo.ScheduleCheck = 10 * time.Millisecond })
+	close(f.scanner.release)
+	ctx := context.Background()
+	denied, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.1.0.0/24", Method: "tcp", Policy: inventory.ScanDeny,
+		Schedule: inventory.Schedule{Every: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manual, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.2.0.0/24", Method: "tcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hourly, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.3.0.0/24", Method: "tcp", Schedule: inventory.Schedule{Every: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		runs, _ := f.store.ScanRuns(ctx, hourly.ID, 10)
+		return len(runs) == 1 && runs[0].Status == inventory.ScanDone
+	})
+	for _, sn := range []inventory.Subnet{denied, manual} {
+		if runs, _ := f.store.ScanRuns(ctx, sn.ID, 10); len(runs) != 0 {
+			t.Errorf("%s was scanned by the scheduler: %+v", sn.CIDR, runs)
+		}
+	}
+	entries, _, _ := f.store.AuditLog(ctx, inventory.AuditQuery{Actor: "system", Action: "subnet.scan"})
+	if len(entries) != 1 || entries[0].Target != fmt.Sprintf("subnet/%d", hourly.ID) {
+		t.Errorf("audit of the scheduled scan: %+v", entries)
 	}
 }

@@ -290,6 +290,7 @@ func (s *Server) devicesPage(c *gin.Context) {
 type subnetsData struct {
 	Rows    []inventory.SubnetCoverage
 	Running map[int64]bool
+	Next    map[int64]time.Time // zero: on demand
 	Form    subnetForm
 	Errors  map[string]string
 	Notice  string
@@ -319,10 +320,18 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 		return
 	}
 	p := principalOf(c)
-	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Form: form, Errors: errs, Notice: notice,
+	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Next: map[int64]time.Time{}, Form: form, Errors: errs, Notice: notice,
 		CanEdit: p.Role.Allows(inventory.RoleAdmin), CanScan: p.Role.Allows(inventory.RoleOperator)}
+	now := s.opts.Now()
 	for _, r := range db.Subnets {
 		d.Running[r.Subnet.ID] = s.jobs.runningScan(r.Subnet.ID) != 0
+		var last time.Time
+		if r.LastScan != nil {
+			last = r.LastScan.Started
+		}
+		if r.Subnet.Policy != inventory.ScanDeny {
+			d.Next[r.Subnet.ID] = r.Subnet.Schedule.Next(last, now, time.Local)
+		}
 	}
 	s.render(c, status, "subnets.html", d)
 }

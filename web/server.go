@@ -40,7 +40,10 @@ type Options struct {
 	// address and per username. Defaults 20 and 5 per 15 minutes.
 	LoginFailuresPerIP, LoginFailuresPerUser int
 	LoginWindow                              time.Duration
-	Now                                      func() time.Time // default time.Now
+	// ScheduleCheck is how often subnets' schedules are checked for due
+	// scans; default 30s, negative to run no scheduled scans.
+	ScheduleCheck time.Duration
+	Now           func() time.Time // default time.Now
 }
 
 // Server is the appliance's HTTP side: UI pages, the REST API and the
@@ -81,6 +84,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ScheduleCheck == 0 {
+		opts.ScheduleCheck = 30 * time.Second
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -124,6 +130,9 @@ func New(opts Options) (*Server, error) {
 			s.log.Info("purged expired sessions", "count", n)
 		}
 	})
+	if opts.ScheduleCheck > 0 && opts.Scan != nil {
+		s.startScheduler(opts.ScheduleCheck)
+	}
 	return s, nil
 }
 

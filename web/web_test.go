@@ -70,7 +70,7 @@ func newFixture(t *testing.T, tune ...func(*inventory.Options, *web.Options)) *f
 	ctx := context.Background()
 	fs := &fakeScanner{release: make(chan struct{})}
 	sopts := inventory.Options{}
-	wopts := web.Options{Logger: slog.New(slog.DiscardHandler), Scan: fs.run}
+	wopts := web.Options{Logger: slog.New(slog.DiscardHandler), Scan: fs.run, ScheduleCheck: -1}
 	for _, fn := range tune {
 		fn(&sopts, &wopts)
 	}
@@ -399,8 +399,8 @@ func TestSubnetFormShowsErrorsInline(t *testing.T) {
 		t.Errorf("overlap: %d", resp.StatusCode)
 	}
 	resp, _ = c.Get(f.ts.URL + "/subnets")
-	if body := readBody(t, resp); !strings.Contains(body, "10.1.0.0/24") || !strings.Contains(body, "Add a subnet") {
-		t.Error("subnets page lacks the new subnet or the form")
+	if body := readBody(t, resp); !strings.Contains(body, "10.1.0.0/24") || !strings.Contains(body, "Add a subnet") || !strings.Contains(body, "on demand") {
+		t.Error("subnets page lacks the new subnet, its next scan or the form")
 	}
 
 	// A viewer sees no form and cannot post one.
