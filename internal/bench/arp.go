@@ -167,7 +167,7 @@ func runARP(ctx context.Context, e *env, cfg *arpConfig) (string, error) {
 				"Every ARP request is a broadcast that the lab's bridge copies to every port (the 254 host veths, the responder): " +
 					"the sender pays for that copying in system time (the CPU column), which bounds how many requests per second " +
 					"any tool gets through this lab whatever rate it asks for. arp-scan tuned sends one request per address (--retry 1); " +
-					"arp-scan default and lanscout ask again, up to twice, the ~32,500 addresses that did not answer.",
+					"arp-scan default asks again, up to twice, the ~32,500 addresses that did not answer; lanscout first re-asks up to 1,024 responders by unicast and retries the silent addresses only if one of those answers is lost (see its loss_probes and retries_skipped).",
 			},
 		})
 	}
