@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -159,22 +158,7 @@ func (s *arpSweep) confirm(ctx context.Context, i int) error {
 func (s *arpSweep) run(ctx context.Context) error {
 	s.eng.send = s.send
 	s.eng.confirm = s.confirm
-	var (
-		stopped atomic.Bool
-		wg      sync.WaitGroup
-		readErr error
-	)
-	wg.Go(func() { readErr = s.read(&stopped) })
-	err := s.eng.run(ctx)
-	stopped.Store(true)
-	// A past deadline wakes the reader without closing the socket, which
-	// the caller owns.
-	_ = s.conn.SetReadDeadline(time.Unix(1, 0))
-	wg.Wait()
-	if err == nil && readErr != nil {
-		err = fmt.Errorf("arp sweep on %s: read: %w", s.iface, readErr)
-	}
-	return err
+	return s.eng.runWithReader(ctx, fmt.Sprintf("arp sweep on %s", s.iface), s.read, func() { _ = s.conn.SetReadDeadline(time.Unix(1, 0)) })
 }
 
 func (s *arpSweep) read(stopped *atomic.Bool) error {

@@ -2,6 +2,7 @@ package discover
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -196,6 +197,27 @@ func (e *passEngine) window() time.Duration {
 		return e.timeout
 	}
 	return min(max(rttFactor*p, minWait), e.timeout)
+}
+
+// runWithReader runs the passes while read, on its own goroutine,
+// collects replies until the passes are over. wake must make a blocked
+// read return: a past read deadline does, without closing the socket,
+// which the caller owns. what names the sweep in a read error.
+func (e *passEngine) runWithReader(ctx context.Context, what string, read func(stopped *atomic.Bool) error, wake func()) error {
+	var (
+		stopped atomic.Bool
+		wg      sync.WaitGroup
+		readErr error
+	)
+	wg.Go(func() { readErr = read(&stopped) })
+	err := e.run(ctx)
+	stopped.Store(true)
+	wake()
+	wg.Wait()
+	if err == nil && readErr != nil {
+		err = fmt.Errorf("%s: read: %w", what, readErr)
+	}
+	return err
 }
 
 // run sends up to 1+retries passes, each over the addresses that have not

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -112,20 +111,7 @@ func (s *icmpSweep) run(ctx context.Context) error {
 	// An echo request to a host that answered costs no more than any
 	// other, so a loss probe is a plain probe.
 	s.eng.confirm = s.send
-	var (
-		stopped atomic.Bool
-		wg      sync.WaitGroup
-		readErr error
-	)
-	wg.Go(func() { readErr = s.read(&stopped) })
-	err := s.eng.run(ctx)
-	stopped.Store(true)
-	_ = s.conn.SetReadDeadline(time.Unix(1, 0))
-	wg.Wait()
-	if err == nil && readErr != nil {
-		err = fmt.Errorf("icmp sweep: read: %w", readErr)
-	}
-	return err
+	return s.eng.runWithReader(ctx, "icmp sweep", s.read, func() { _ = s.conn.SetReadDeadline(time.Unix(1, 0)) })
 }
 
 func (s *icmpSweep) read(stopped *atomic.Bool) error {
