@@ -94,7 +94,7 @@ func (s *Server) render(c *gin.Context, status int, page string, data any) {
 
 var pageTitles = map[string]string{
 	"login.html": "Log in", "dashboard.html": "Dashboard", "devices.html": "Devices",
-	"subnets.html": "Subnets", "status.html": "",
+	"subnets.html": "Subnets", "status.html": "", "device.html": "Device",
 }
 
 type statusData struct{ Heading, Message string }
@@ -395,4 +395,52 @@ func plainError(err error) string {
 		}
 	}
 	return msg
+}
+
+// Device detail.
+
+type deviceData struct {
+	Device  inventory.DeviceDetail
+	Subnet  inventory.Subnet
+	Names   []inventory.Sighting // addresses, MACs and names, in the store's order
+	Addrs   []inventory.Sighting
+	MACs    []inventory.Sighting
+	Uptime  string
+	Reasons []string
+}
+
+func (s *Server) devicePage(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return
+	}
+	ctx := c.Request.Context()
+	det, err := s.store.Device(ctx, id)
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	d := deviceData{Device: det}
+	if sn, err := s.store.Subnet(ctx, det.SubnetID); err == nil {
+		d.Subnet = sn
+	}
+	for _, sg := range det.Sightings {
+		switch sg.Kind {
+		case inventory.SightIP:
+			d.Addrs = append(d.Addrs, sg)
+		case inventory.SightMAC:
+			d.MACs = append(d.MACs, sg)
+		default:
+			d.Names = append(d.Names, sg)
+		}
+	}
+	if det.SNMP != nil && det.SNMP.UptimeS > 0 {
+		d.Uptime = (time.Duration(det.SNMP.UptimeS) * time.Second).String()
+	}
+	s.render(c, http.StatusOK, "device.html", d)
 }

@@ -154,6 +154,7 @@ func (s *Server) routes(e *gin.Engine) {
 	ui := e.Group("/", s.requireSession)
 	ui.GET("/", s.dashboardPage)
 	ui.GET("/devices", s.devicesPage)
+	ui.GET("/devices/:id", s.devicePage)
 	ui.GET("/subnets", s.subnetsPage)
 	ui.POST("/subnets", s.requireRole(inventory.RoleAdmin), s.createSubnetForm)
 	ui.POST("/subnets/:id/scan", s.requireRole(inventory.RoleOperator), s.scanSubnetForm)
