@@ -42,6 +42,7 @@ func sections() []section {
 	return []section{
 		arpSection(),
 		snmpSection(),
+		inventorySection(),
 	}
 }
 
