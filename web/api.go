@@ -392,3 +392,95 @@ func (s *Server) apiScanRun(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, run)
 }
+
+// identifyInput is what PUT /devices/{id}/identify takes: what a person
+// says the device is. At least one field must be set; DELETE clears.
+type identifyInput struct {
+	Category string `json:"category"`
+	Name     string `json:"name"`
+	Notes    string `json:"notes"`
+}
+
+const (
+	maxIdentifyName  = 200
+	maxIdentifyNotes = 4000
+)
+
+// identification checks the input and returns it as the store takes it,
+// or a message for people.
+func (in identifyInput) identification(by string) (inventory.Identification, string) {
+	id := inventory.Identification{Category: typing.Category(strings.TrimSpace(in.Category)),
+		Name: strings.TrimSpace(in.Name), Notes: strings.TrimSpace(in.Notes), By: by}
+	switch {
+	case id.Category != "" && !slices.Contains(typing.Categories, id.Category):
+		return id, fmt.Sprintf("unknown category %q", in.Category)
+	case len(id.Name) > maxIdentifyName:
+		return id, fmt.Sprintf("name is longer than %d bytes", maxIdentifyName)
+	case len(id.Notes) > maxIdentifyNotes:
+		return id, fmt.Sprintf("notes are longer than %d bytes", maxIdentifyNotes)
+	case id.Category == "" && id.Name == "" && id.Notes == "":
+		return id, "give a category, a name or notes (DELETE clears the identification)"
+	}
+	return id, ""
+}
+
+// identifyDetails is the audit log's account of an identification.
+func identifyDetails(ip string, id inventory.Identification) string {
+	return fmt.Sprintf("%s: category %q, name %q, notes %q", ip, id.Category, id.Name, id.Notes)
+}
+
+func (s *Server) apiIdentify(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	dev, err := s.store.Device(ctx, id)
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	var in identifyInput
+	if !decodeJSON(c, &in) {
+		return
+	}
+	ident, msg := in.identification(principalOf(c).actor())
+	if msg != "" {
+		apiError(c, http.StatusBadRequest, msg)
+		return
+	}
+	if err := s.store.Identify(ctx, id, ident); err != nil {
+		s.storeError(c, err)
+		return
+	}
+	s.audit(c, "device.identify", fmt.Sprintf("device/%d", id), identifyDetails(dev.IP, ident))
+	s.answerDevice(c, id)
+}
+
+func (s *Server) apiUnidentify(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	dev, err := s.store.Device(ctx, id)
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	if err := s.store.Identify(ctx, id, inventory.Identification{}); err != nil {
+		s.storeError(c, err)
+		return
+	}
+	s.audit(c, "device.unidentify", fmt.Sprintf("device/%d", id), dev.IP)
+	s.answerDevice(c, id)
+}
+
+func (s *Server) answerDevice(c *gin.Context, id int64) {
+	d, err := s.store.Device(c.Request.Context(), id)
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}

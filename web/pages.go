@@ -400,21 +400,43 @@ func plainError(err error) string {
 // Device detail.
 
 type deviceData struct {
-	Device  inventory.DeviceDetail
-	Subnet  inventory.Subnet
-	Names   []inventory.Sighting // addresses, MACs and names, in the store's order
-	Addrs   []inventory.Sighting
-	MACs    []inventory.Sighting
-	Uptime  string
-	Reasons []string
+	Device      inventory.DeviceDetail
+	Subnet      inventory.Subnet
+	Names       []inventory.Sighting // addresses, MACs and names, in the store's order
+	Addrs       []inventory.Sighting
+	MACs        []inventory.Sighting
+	Uptime      string
+	CanIdentify bool
+	Categories  []typing.Category
+	Form        identifyInput
+	Error       string
+	Notice      string
+}
+
+func deviceID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	return id, err == nil && id > 0
 }
 
 func (s *Server) devicePage(c *gin.Context) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := deviceID(c)
+	if !ok {
 		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
 		return
 	}
+	notice := ""
+	switch c.Query("done") {
+	case "identified":
+		notice = "Identification saved."
+	case "cleared":
+		notice = "Identification cleared; the classification applies again."
+	}
+	s.renderDevice(c, http.StatusOK, id, nil, "", notice)
+}
+
+// renderDevice shows a device; form, when not nil, is what the identify
+// form shows instead of the stored identification.
+func (s *Server) renderDevice(c *gin.Context, status int, id int64, form *identifyInput, errMsg, notice string) {
 	ctx := c.Request.Context()
 	det, err := s.store.Device(ctx, id)
 	if errors.Is(err, inventory.ErrNotFound) {
@@ -425,7 +447,14 @@ func (s *Server) devicePage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	d := deviceData{Device: det}
+	d := deviceData{Device: det, CanIdentify: principalOf(c).Role.Allows(inventory.RoleOperator),
+		Categories: typing.Categories, Error: errMsg, Notice: notice}
+	if form != nil {
+		d.Form = *form
+	} else if det.Identification != nil {
+		d.Form = identifyInput{Category: string(det.Identification.Category), Name: det.Identification.Name,
+			Notes: det.Identification.Notes}
+	}
 	if sn, err := s.store.Subnet(ctx, det.SubnetID); err == nil {
 		d.Subnet = sn
 	}
@@ -442,5 +471,63 @@ func (s *Server) devicePage(c *gin.Context) {
 	if det.SNMP != nil && det.SNMP.UptimeS > 0 {
 		d.Uptime = (time.Duration(det.SNMP.UptimeS) * time.Second).String()
 	}
-	s.render(c, http.StatusOK, "device.html", d)
+	s.render(c, status, "device.html", d)
+}
+
+func (s *Server) identifyForm(c *gin.Context) {
+	id, ok := deviceID(c)
+	if !ok {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return
+	}
+	ctx := c.Request.Context()
+	dev, err := s.store.Device(ctx, id)
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	in := identifyInput{Category: c.PostForm("category"), Name: c.PostForm("name"), Notes: c.PostForm("notes")}
+	ident, msg := in.identification(principalOf(c).actor())
+	if msg == "" {
+		err = s.store.Identify(ctx, id, ident)
+		switch {
+		case err == nil:
+			s.audit(c, "device.identify", fmt.Sprintf("device/%d", id), identifyDetails(dev.IP, ident))
+			c.Redirect(http.StatusSeeOther, fmt.Sprintf("/devices/%d?done=identified", id))
+			return
+		case errors.Is(err, inventory.ErrInvalid):
+			msg = plainError(err)
+		default:
+			s.pageError(c, err)
+			return
+		}
+	}
+	s.renderDevice(c, http.StatusBadRequest, id, &in, msg, "")
+}
+
+func (s *Server) unidentifyForm(c *gin.Context) {
+	id, ok := deviceID(c)
+	if !ok {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return
+	}
+	ctx := c.Request.Context()
+	dev, err := s.store.Device(ctx, id)
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return
+	}
+	if err == nil {
+		err = s.store.Identify(ctx, id, inventory.Identification{})
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.audit(c, "device.unidentify", fmt.Sprintf("device/%d", id), dev.IP)
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/devices/%d?done=cleared", id))
 }
