@@ -197,6 +197,8 @@ type devicesData struct {
 	Prev, Next string
 	Columns    []column
 	SortParam  string
+	// CSVHref and JSONHref download every device the filters match.
+	CSVHref, JSONHref string
 }
 
 // column is a device table header; sortable ones link to their sort,
@@ -254,6 +256,14 @@ func (s *Server) devicesPage(c *gin.Context) {
 	q, page, err := deviceQuery(c, 50)
 	d.Query, d.Page = q, page
 	d.Columns, d.SortParam = deviceColumns(c, q), c.Query("sort")
+	dl := c.Request.URL.Query()
+	dl.Del("page")
+	dl.Del("limit")
+	d.CSVHref, d.JSONHref = "/api/v1/devices.csv", "/api/v1/devices.json"
+	if enc := dl.Encode(); enc != "" {
+		d.CSVHref += "?" + enc
+		d.JSONHref += "?" + enc
+	}
 	if err != nil {
 		d.Error = err.Error()
 		s.render(c, http.StatusBadRequest, "devices.html", d)

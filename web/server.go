@@ -164,6 +164,8 @@ func (s *Server) routes(e *gin.Engine) {
 	api := e.Group("/api/v1", s.requireAPI)
 	api.GET("/me", s.apiMe)
 	api.GET("/devices", s.apiDevices)
+	api.GET("/devices.csv", s.apiDevicesCSV)
+	api.GET("/devices.json", s.apiDevicesJSON)
 	api.GET("/devices/:id", s.apiDevice)
 	api.PUT("/devices/:id/identify", s.requireRole(inventory.RoleOperator), s.apiIdentify)
 	api.DELETE("/devices/:id/identify", s.requireRole(inventory.RoleOperator), s.apiUnidentify)
