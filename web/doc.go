@@ -1,7 +1,7 @@
-// Package web serves the appliance's UI and REST API. Only cmd (through
-// internal/cli, which wires it to the process) imports it; the engine
-// packages (discover, snmp, typing, scan) and the store (inventory) never
-// do.
+// Package web serves the appliance's UI and REST API. Only programs import
+// it: cmd (through internal/cli, which wires it to the process) and the
+// benchmark, which measures the real API; the engine packages (discover,
+// snmp, typing, scan) and the store (inventory) never do.
 //
 // # Layers
 //
