@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,18 +159,7 @@ func (s *Server) apiDevices(c *gin.Context) {
 	c.JSON(http.StatusOK, devicesView{Items: res.Devices, Total: res.Total, Page: page, Limit: q.Limit})
 }
 
-func (s *Server) apiDevice(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	d, err := s.store.Device(c.Request.Context(), id)
-	if err != nil {
-		s.storeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, d)
-}
+func (s *Server) apiDevice(c *gin.Context) { serveByID(s, c, s.store.Device) }
 
 // subnetView is a subnet as the API shows it: the schedule's interval as
 // a duration string ("1h30m") rather than nanoseconds, and the run in
@@ -380,18 +370,7 @@ func (s *Server) apiSubnetScans(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": runs, "total": len(runs)})
 }
 
-func (s *Server) apiScanRun(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	run, err := s.store.ScanRun(c.Request.Context(), id)
-	if err != nil {
-		s.storeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, run)
-}
+func (s *Server) apiScanRun(c *gin.Context) { serveByID(s, c, s.store.ScanRun) }
 
 // identifyInput is what PUT /devices/{id}/identify takes: what a person
 // says the device is. At least one field must be set; DELETE clears.
@@ -483,4 +462,18 @@ func (s *Server) answerDevice(c *gin.Context, id int64) {
 		return
 	}
 	c.JSON(http.StatusOK, d)
+}
+
+// serveByID answers a GET of one stored object named by the path's {id}.
+func serveByID[T any](s *Server, c *gin.Context, get func(context.Context, int64) (T, error)) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	v, err := get(c.Request.Context(), id)
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
 }
