@@ -428,10 +428,29 @@ func deviceID(c *gin.Context) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-func (s *Server) devicePage(c *gin.Context) {
+// loadDevice reads the device the path names. When it cannot, it has
+// already answered: 404 for a bad or unknown id, the error page otherwise.
+func (s *Server) loadDevice(c *gin.Context) (inventory.DeviceDetail, bool) {
 	id, ok := deviceID(c)
 	if !ok {
 		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return inventory.DeviceDetail{}, false
+	}
+	det, err := s.store.Device(c.Request.Context(), id)
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
+		return inventory.DeviceDetail{}, false
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return inventory.DeviceDetail{}, false
+	}
+	return det, true
+}
+
+func (s *Server) devicePage(c *gin.Context) {
+	det, ok := s.loadDevice(c)
+	if !ok {
 		return
 	}
 	notice := ""
@@ -441,22 +460,13 @@ func (s *Server) devicePage(c *gin.Context) {
 	case "cleared":
 		notice = "Identification cleared; the classification applies again."
 	}
-	s.renderDevice(c, http.StatusOK, id, nil, "", notice)
+	s.renderDevice(c, http.StatusOK, det, nil, "", notice)
 }
 
 // renderDevice shows a device; form, when not nil, is what the identify
 // form shows instead of the stored identification.
-func (s *Server) renderDevice(c *gin.Context, status int, id int64, form *identifyInput, errMsg, notice string) {
+func (s *Server) renderDevice(c *gin.Context, status int, det inventory.DeviceDetail, form *identifyInput, errMsg, notice string) {
 	ctx := c.Request.Context()
-	det, err := s.store.Device(ctx, id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
 	d := deviceData{Device: det, CanIdentify: principalOf(c).Role.Allows(inventory.RoleOperator),
 		Categories: typing.Categories, Error: errMsg, Notice: notice}
 	if form != nil {
@@ -485,25 +495,15 @@ func (s *Server) renderDevice(c *gin.Context, status int, id int64, form *identi
 }
 
 func (s *Server) identifyForm(c *gin.Context) {
-	id, ok := deviceID(c)
+	dev, ok := s.loadDevice(c)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
 		return
 	}
-	ctx := c.Request.Context()
-	dev, err := s.store.Device(ctx, id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
+	id := dev.ID
 	in := identifyInput{Category: c.PostForm("category"), Name: c.PostForm("name"), Notes: c.PostForm("notes")}
 	ident, msg := in.identification(principalOf(c).actor())
 	if msg == "" {
-		err = s.store.Identify(ctx, id, ident)
+		err := s.store.Identify(c.Request.Context(), id, ident)
 		switch {
 		case err == nil:
 			s.audit(c, "device.identify", fmt.Sprintf("device/%d", id), identifyDetails(dev.IP, ident))
@@ -516,25 +516,16 @@ func (s *Server) identifyForm(c *gin.Context) {
 			return
 		}
 	}
-	s.renderDevice(c, http.StatusBadRequest, id, &in, msg, "")
+	s.renderDevice(c, http.StatusBadRequest, dev, &in, msg, "")
 }
 
 func (s *Server) unidentifyForm(c *gin.Context) {
-	id, ok := deviceID(c)
+	dev, ok := s.loadDevice(c)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
 		return
 	}
-	ctx := c.Request.Context()
-	dev, err := s.store.Device(ctx, id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
-		return
-	}
-	if err == nil {
-		err = s.store.Identify(ctx, id, inventory.Identification{})
-	}
-	if err != nil {
+	id := dev.ID
+	if err := s.store.Identify(c.Request.Context(), id, inventory.Identification{}); err != nil {
 		s.pageError(c, err)
 		return
 	}
