@@ -55,6 +55,28 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// queryAll runs query and reads every row with scan: never nil, so an
+// empty list encodes as [] in the API.
+func queryAll[T any](ctx context.Context, q queryer, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // onlyAgent returns the agent a query names when it names exactly one:
 // two machines with the same host name or serial (clones, placeholder
 // values) match neither.
@@ -417,21 +439,8 @@ func (s *SQLite) Agents(ctx context.Context, q AgentQuery) ([]Agent, error) {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	query += ` ORDER BY lower(hostname), id LIMIT ? OFFSET ?`
-	rows, err := s.r.QueryContext(ctx, query, append(args, q.Limit, q.Offset)...)
+	out, err := queryAll(ctx, s.r, scanAgent, query, append(args, q.Limit, q.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("list agents: %w", err)
-	}
-	out := []Agent{}
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list agents: %w", err)
-		}
-		out = append(out, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
 	if err := loadNICs(ctx, s.r, out); err != nil {

@@ -185,20 +185,9 @@ func (s *SQLite) Devices(ctx context.Context, q DeviceQuery) (DevicePage, error)
 		return DevicePage{}, fmt.Errorf("count devices: %w", err)
 	}
 	order := " ORDER BY " + col + dir + ", d.id" + dir
-	rows, err := tx.QueryContext(ctx, `SELECT `+deviceCols+deviceFrom+where+order+` LIMIT ? OFFSET ?`,
+	page.Devices, err = queryAll(ctx, tx, scanDevice, `SELECT `+deviceCols+deviceFrom+where+order+` LIMIT ? OFFSET ?`,
 		append(args, q.Limit, q.Offset)...)
 	if err != nil {
-		return DevicePage{}, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return DevicePage{}, fmt.Errorf("list devices: %w", err)
-		}
-		page.Devices = append(page.Devices, d)
-	}
-	if err := rows.Err(); err != nil {
 		return DevicePage{}, fmt.Errorf("list devices: %w", err)
 	}
 	return page, nil
@@ -518,20 +507,14 @@ func (s *SQLite) Dashboard(ctx context.Context) (Dashboard, error) {
 	for _, c := range counts {
 		byID[c.SubnetID] = c
 	}
-	last := map[int64]ScanRun{}
-	rows, err = s.r.QueryContext(ctx, `SELECT `+scanRunCols+` FROM scans WHERE id IN (SELECT MAX(id) FROM scans GROUP BY subnet_id)`)
+	runs, err := queryAll(ctx, s.r, scanScanRun, `SELECT `+scanRunCols+` FROM scans WHERE id IN (SELECT MAX(id) FROM scans GROUP BY subnet_id)`)
 	if err != nil {
 		return db, fmt.Errorf("dashboard: last scans: %w", err)
 	}
-	for rows.Next() {
-		r, err := scanScanRun(rows)
-		if err != nil {
-			rows.Close()
-			return db, fmt.Errorf("dashboard: last scans: %w", err)
-		}
+	last := map[int64]ScanRun{}
+	for _, r := range runs {
 		last[r.SubnetID] = r
 	}
-	rows.Close()
 	db.Subnets = []SubnetCoverage{}
 	for _, sn := range subnets {
 		c := byID[sn.ID]

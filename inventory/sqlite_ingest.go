@@ -694,18 +694,9 @@ func (s *SQLite) ScanRuns(ctx context.Context, subnetID int64, limit int) ([]Sca
 		args = append(args, subnetID)
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
-	rows, err := s.r.QueryContext(ctx, q, append(args, limit)...)
+	out, err := queryAll(ctx, s.r, scanScanRun, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list scans of subnet %d: %w", subnetID, err)
 	}
-	defer rows.Close()
-	out := []ScanRun{}
-	for rows.Next() {
-		r, err := scanScanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list scans of subnet %d: %w", subnetID, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }

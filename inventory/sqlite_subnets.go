@@ -193,20 +193,8 @@ func (s *SQLite) Subnet(ctx context.Context, id int64) (Subnet, error) {
 
 // Subnets implements SubnetStore. They come in address order.
 func (s *SQLite) Subnets(ctx context.Context) ([]Subnet, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+subnetCols+` FROM subnets`)
+	out, err := queryAll(ctx, s.r, scanSubnet, `SELECT `+subnetCols+` FROM subnets`)
 	if err != nil {
-		return nil, fmt.Errorf("list subnets: %w", err)
-	}
-	defer rows.Close()
-	out := []Subnet{}
-	for rows.Next() {
-		sn, err := scanSubnet(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list subnets: %w", err)
-		}
-		out = append(out, sn)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list subnets: %w", err)
 	}
 	slices.SortFunc(out, func(a, b Subnet) int {

@@ -188,20 +188,11 @@ func (s *SQLite) UserByName(ctx context.Context, username string) (User, error) 
 
 // Users implements UserStore.
 func (s *SQLite) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	out, err := queryAll(ctx, s.r, scanUser, `SELECT `+userCols+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
-	defer rows.Close()
-	out := []User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Authenticate implements UserStore.
@@ -398,20 +389,11 @@ func (s *SQLite) AuthenticateAPIToken(ctx context.Context, token string) (APITok
 
 // APITokens implements UserStore.
 func (s *SQLite) APITokens(ctx context.Context) ([]APIToken, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+apiTokenCols+` FROM api_tokens ORDER BY id`)
+	out, err := queryAll(ctx, s.r, scanAPIToken, `SELECT `+apiTokenCols+` FROM api_tokens ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list API tokens: %w", err)
 	}
-	defer rows.Close()
-	out := []APIToken{}
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list API tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RevokeAPIToken implements UserStore. The row stays, for the audit trail.
@@ -588,20 +570,11 @@ func (s *SQLite) DeleteCredential(ctx context.Context, name string) error {
 
 // Credentials implements CredentialStore.
 func (s *SQLite) Credentials(ctx context.Context) ([]Credential, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+credentialCols+` FROM snmp_credentials ORDER BY name`)
+	out, err := queryAll(ctx, s.r, scanCredential, `SELECT `+credentialCols+` FROM snmp_credentials ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
-	defer rows.Close()
-	out := []Credential{}
-	for rows.Next() {
-		c, err := scanCredential(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list credentials: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RevealCredentials implements CredentialStore.
