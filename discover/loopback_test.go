@@ -3,7 +3,7 @@ package discover_test
 import (
 	"context"
 	"errors"
-	"net"
+	"github.com/lanscout/lanscout/internal/tcptest"
 	"net/netip"
 	"os"
 	"slices"
@@ -18,21 +18,7 @@ import (
 // TestSweepLoopbackTCP probes 127.0.0.1-3 on a port only 127.0.0.1
 // listens on: the other two refuse, which proves them alive too.
 func TestSweepLoopbackTCP(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	port := tcptest.Listen(t)
 	targets, err := discover.ParseTargets([]string{"127.0.0.1-3"})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +88,7 @@ func TestSweepLoopbackICMP(t *testing.T) {
 // sweeps it with ICMP and TCP together, and a host that answered both
 // lists both.
 func TestSweepLoopbackAuto(t *testing.T) {
-	port := listenLoopback(t)
+	port := tcptest.Listen(t)
 	targets, _ := discover.ParseTargets([]string{"127.0.0.1"})
 	var last discover.Progress
 	res, err := discover.Sweep(t.Context(), targets, discover.Options{

@@ -3,7 +3,7 @@ package discover_test
 import (
 	"context"
 	"errors"
-	"net"
+	"github.com/lanscout/lanscout/internal/tcptest"
 	"os"
 	"slices"
 	"strings"
@@ -14,32 +14,11 @@ import (
 	"github.com/lanscout/lanscout/discover"
 )
 
-// listenLoopback accepts and closes connections on 127.0.0.1 until the
-// test ends, and returns the port.
-func listenLoopback(t *testing.T) uint16 {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
-}
-
 // TestSweepCancelReturnsPartial cancels a loopback TCP sweep of 512
 // addresses from its Found callback: Sweep must return soon, with the
 // hosts found so far and the context's error.
 func TestSweepCancelReturnsPartial(t *testing.T) {
-	port := listenLoopback(t)
+	port := tcptest.Listen(t)
 	ts, err := discover.ParseTargets([]string{"127.0.1.0/23"})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +66,7 @@ func (r fakeResolver) LookupAddr(ctx context.Context, addr string) ([]string, er
 // TestSweepReverseDNS: names are cleaned and sorted, and a resolver that
 // hangs costs the budget, not the sweep.
 func TestSweepReverseDNS(t *testing.T) {
-	port := listenLoopback(t)
+	port := tcptest.Listen(t)
 	ts, _ := discover.ParseTargets([]string{"127.0.0.1-2"})
 	res, err := discover.Sweep(t.Context(), ts, discover.Options{
 		Method: discover.MethodTCP, TCPPorts: []uint16{port}, DNSBudget: 100 * time.Millisecond,

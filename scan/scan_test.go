@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
+	"github.com/lanscout/lanscout/internal/tcptest"
 	"net/netip"
 	"os"
 	"sync"
@@ -62,30 +62,8 @@ func classifier(t *testing.T) scan.Classifier {
 	return c
 }
 
-// listen opens a TCP port on loopback so the tcp method has something to
-// find; every 127/8 address is local, so the others answer with a refusal,
-// which proves liveness just as well.
-func listen(t *testing.T) uint16 {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
-}
-
 func TestRunSweepsProbesAndClassifies(t *testing.T) {
-	port := listen(t)
+	port := tcptest.Listen(t)
 	targets, err := discover.ParseTargets([]string{"127.0.0.1-127.0.0.3"})
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +143,7 @@ func TestRunCancelledReturnsPartialReport(t *testing.T) {
 	cancel()
 	report, err := scan.Run(ctx, scan.Config{
 		Targets:    targets,
-		Discover:   discover.Options{Method: discover.MethodTCP, TCPPorts: []uint16{listen(t)}, NoDNS: true},
+		Discover:   discover.Options{Method: discover.MethodTCP, TCPPorts: []uint16{tcptest.Listen(t)}, NoDNS: true},
 		Prober:     &recordedProber{},
 		Classifier: classifier(t),
 	})

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/lanscout/lanscout/internal/tcptest"
 	"io"
 	"net"
 	"net/http"
@@ -311,21 +312,7 @@ func TestServerAdminPasswordFromEnv(t *testing.T) {
 // of a real server: 127.0.0.1 answers on a listener, .2 and .3 refuse
 // (which proves them up too), and all three are stored.
 func TestServerScanNow(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := tcptest.Listen(t)
 	// A UDP port nobody listens on: SNMP probes end at once on the ICMP
 	// port unreachable instead of timing out.
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
