@@ -65,7 +65,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if concurrency <= 0 {
 		concurrency = DefaultSNMPConcurrency
 	}
-	p := &pipeline{cfg: cfg, logger: logger, queued: map[netip.Addr]bool{}, answers: map[netip.Addr]probeOutcome{}}
+	p := &pipeline{cfg: cfg, logger: logger, queued: map[netip.Addr]bool{}, answers: map[netip.Addr]probeOutcome{},
+		classified: map[netip.Addr]classified{}}
 	p.idle = sync.NewCond(&p.mu)
 	started := time.Now()
 
@@ -166,8 +167,11 @@ type pipeline struct {
 	mu      sync.Mutex
 	queued  map[netip.Addr]bool
 	answers map[netip.Addr]probeOutcome
-	pending int // enqueued but not yet answered
-	idle    *sync.Cond
+	// classified keeps each streamed classification, so the report does
+	// not classify a device again when its inputs did not change.
+	classified map[netip.Addr]classified
+	pending    int // enqueued but not yet answered
+	idle       *sync.Cond
 }
 
 func (p *pipeline) markQueued(ip netip.Addr) bool {
@@ -252,8 +256,33 @@ func (p *pipeline) device(h discover.Host, out probeOutcome, probed bool) (Devic
 	case probed && out.err != nil:
 		d.SNMPError = out.err.Error()
 	}
-	d.applyClassification(p.cfg.Classifier.Classify(in))
+	d.applyClassification(p.classify(h.IP, in))
 	return d, true
+}
+
+// classified is one classification and the inputs it was made from.
+type classified struct {
+	evidence  *snmp.Evidence
+	mac       string
+	macVendor string
+	result    typing.Result
+}
+
+// classify types the device at ip, reusing the classification made when
+// it was streamed if the inputs are still the same ones.
+func (p *pipeline) classify(ip netip.Addr, in typing.Input) typing.Result {
+	key := classified{evidence: in.Evidence, mac: in.MAC.String(), macVendor: in.MACVendor}
+	p.mu.Lock()
+	c, ok := p.classified[ip]
+	p.mu.Unlock()
+	if ok && c.evidence == key.evidence && c.mac == key.mac && c.macVendor == key.macVendor {
+		return c.result
+	}
+	key.result = p.cfg.Classifier.Classify(in)
+	p.mu.Lock()
+	p.classified[ip] = key
+	p.mu.Unlock()
+	return key.result
 }
 
 func (p *pipeline) report(started time.Time, sweep *discover.Result, hosts []discover.Host, sweepDone time.Time) *Report {

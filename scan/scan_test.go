@@ -53,6 +53,20 @@ func loadRecording(t *testing.T, path string) *snmp.Recording {
 	return rec
 }
 
+// countingClassifier counts the classifications it is asked for.
+type countingClassifier struct {
+	scan.Classifier
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countingClassifier) Classify(in typing.Input) typing.Result {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Classifier.Classify(in)
+}
+
 func classifier(t *testing.T) scan.Classifier {
 	t.Helper()
 	c, err := typing.New(typing.Options{})
@@ -71,11 +85,12 @@ func TestRunSweepsProbesAndClassifies(t *testing.T) {
 	printer := netip.MustParseAddr("127.0.0.1")
 	prober := &recordedProber{devices: map[netip.Addr]*snmp.Recording{printer: loadRecording(t, "testdata/printer.snmprec")}}
 	var streamed []scan.Device
+	counting := &countingClassifier{Classifier: classifier(t)}
 	report, err := scan.Run(context.Background(), scan.Config{
 		Targets:    targets,
 		Discover:   discover.Options{Method: discover.MethodTCP, TCPPorts: []uint16{port}, NoDNS: true},
 		Prober:     prober,
-		Classifier: classifier(t),
+		Classifier: counting,
 		Device:     func(d scan.Device) { streamed = append(streamed, d) },
 	})
 	if err != nil {
@@ -86,6 +101,9 @@ func TestRunSweepsProbesAndClassifies(t *testing.T) {
 	}
 	if len(streamed) != 3 {
 		t.Errorf("streamed %d devices, want 3", len(streamed))
+	}
+	if counting.calls != 3 {
+		t.Errorf("classified %d times, want each device once (the report reuses what was streamed)", counting.calls)
 	}
 	if len(prober.probed) != 3 {
 		t.Errorf("probed %d addresses over SNMP, want each responder once: %v", len(prober.probed), prober.probed)
