@@ -12,6 +12,15 @@ require (
 )
 
 require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/mdlayher/wol v0.0.0-20220221231636-b763a792253a // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/skeema/knownhosts v1.3.3 // indirect
+)
+
+require (
 	github.com/bitfield/gotestdox v0.2.2 // indirect
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
@@ -64,7 +73,7 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
-	google.golang.org/protobuf v1.36.10 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 	gotest.tools/gotestsum v1.13.0 // indirect
 	modernc.org/libc v1.75.6 // indirect; must equal what modernc.org/sqlite requires (inventory/deps_test.go)
 	modernc.org/mathutil v1.7.1 // indirect

@@ -23,6 +23,11 @@ type Store interface {
 	UserStore
 	CredentialStore
 	AuditStore
+	ElectionStore   // election.go: who scans each subnet, and why
+	EnrollmentStore // enrollment.go: enrollment keys, agent tokens, agent tasks
+	WakeStore       // wake.go: wake jobs and satellites
+	WebhookStore    // webhook.go: webhooks and their deliveries
+	TypeRuleStore   // typerule.go: admin device types kept in the store, and settings
 	Close() error
 }
 

@@ -44,6 +44,13 @@ type Options struct {
 	// scans; default 30s, negative to run no scheduled scans.
 	ScheduleCheck time.Duration
 	Now           func() time.Time // default time.Now
+
+	// Each feature keeps its own options beside its handlers.
+	Agents     AgentOptions      // agents.go: enrollment and the agent protocol
+	Election   ElectionOptions   // election.go: who scans each subnet
+	Wake       WakeOptions       // wake.go: Wake-on-LAN routes and satellites
+	Monitoring MonitoringOptions // monitoring.go: Prometheus, Icinga/Nagios, webhooks
+	OCS        OCSOptions        // ocs.go: the OCS Inventory agent endpoint
 }
 
 // Server is the appliance's HTTP side: UI pages, the REST API and the
@@ -57,6 +64,14 @@ type Server struct {
 	pages   map[string]*template.Template
 	limiter *loginLimiter
 	jobs    *jobs
+
+	// Feature state, each built by its init method below.
+	agents   *agentService
+	election *electionService
+	wake     *wakeService
+	mon      *monitoringService
+	ocs      *ocsService
+	live     *liveService
 }
 
 // New builds a Server. Close it to stop its scans.
@@ -102,6 +117,12 @@ func New(opts Options) (*Server, error) {
 	}
 	// gin's mode is process-wide; release mode only silences its debug
 	// printing, which would otherwise go to stdout beside our own logs.
+	for _, init := range []func() error{s.initLive, s.initAgents, s.initElection, s.initWake, s.initMonitoring, s.initOCS} {
+		if err := init(); err != nil {
+			s.jobs.cancel()
+			return nil, err
+		}
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
@@ -177,6 +198,14 @@ func (s *Server) routes(e *gin.Engine) {
 	api.POST("/subnets/:id/scan", s.requireRole(inventory.RoleOperator), s.apiScanSubnet)
 	api.GET("/subnets/:id/scans", s.apiSubnetScans)
 	api.GET("/scans/:id", s.apiScanRun)
+
+	s.adminRoutes(ui, api)
+	s.liveRoutes(ui, api)
+	s.agentRoutes(e, ui, api)
+	s.electionRoutes(ui, api)
+	s.wakeRoutes(ui, api)
+	s.monitoringRoutes(e, ui, api)
+	s.ocsRoutes(e)
 
 	e.NoRoute(s.notFound)
 	e.NoMethod(func(c *gin.Context) {

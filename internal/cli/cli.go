@@ -26,12 +26,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
-		"scan":    {"sweep subnets and identify what answers", runScan},
-		"snmp":    {"walk or record a device over SNMP", runSNMP},
-		"server":  {"run the web UI and API", runServer},
-		"user":    {"add users or change their password (server accounts)", runUser},
-		"token":   {"create an API token for the server", runToken},
+		"version":   {"print the version", runVersion},
+		"scan":      {"sweep subnets and identify what answers", runScan},
+		"snmp":      {"walk or record a device over SNMP", runSNMP},
+		"server":    {"run the web UI and API", runServer},
+		"user":      {"add users or change their password (server accounts)", runUser},
+		"token":     {"create an API token for the server", runToken},
+		"agent":     {"run an agent that reports to a server and scans for it", runAgent},
+		"wake":      {"send Wake-on-LAN magic packets", runWake},
+		"satellite": {"check an SSH satellite's connection, host key and wake command", runSatellite},
+		"export":    {"write devices for Prometheus, Icinga 2 or Nagios", runExport},
 	}
 }
 

@@ -65,6 +65,34 @@ type serverConfig struct {
 	Rules          string     `yaml:"rules"`
 	TCPPorts       []uint16   `yaml:"tcp_ports"`
 	SNMP           snmpConfig `yaml:"snmp"`
+
+	// Each feature parses, validates and applies its own section.
+	Agents     agentsConfig     `yaml:"agents"`     // server_agents.go
+	Election   electionConfig   `yaml:"election"`   // server_election.go
+	Wake       wakeConfig       `yaml:"wake"`       // server_wake.go
+	Satellites satellitesConfig `yaml:"satellites"` // server_wake.go
+	Export     exportConfig     `yaml:"export"`     // server_monitoring.go
+	Webhooks   webhooksConfig   `yaml:"webhooks"`   // server_monitoring.go
+	OCS        ocsConfig        `yaml:"ocs"`        // server_ocs.go
+}
+
+// serverFeature is one section of the configuration: it checks itself at
+// start and then sets its part of the web server's options.
+type serverFeature interface {
+	validate() error
+	apply(o *web.Options, d serverDeps) error
+}
+
+// serverDeps are what a feature may need to wire itself up.
+type serverDeps struct {
+	store      inventory.Store
+	logger     *slog.Logger
+	classifier *typing.Classifier
+	cfg        *serverConfig
+}
+
+func (cfg *serverConfig) features() []serverFeature {
+	return []serverFeature{&cfg.Agents, &cfg.Election, &cfg.Wake, &cfg.Satellites, &cfg.Export, &cfg.Webhooks, &cfg.OCS}
 }
 
 type snmpConfig struct {
@@ -215,6 +243,11 @@ func (cfg *serverConfig) validate() error {
 	if cfg.SNMP.Retries < 0 || cfg.SNMP.Retries > 10 {
 		return fmt.Errorf("snmp.retries %d: want 0-10", cfg.SNMP.Retries)
 	}
+	for _, f := range cfg.features() {
+		if err := f.validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -329,13 +362,20 @@ func serverCommand(ctx context.Context, e env, args []string, getenv func(string
 	}
 	fmt.Fprintf(e.stderr, "TLS certificate fingerprint (compare with your browser's):\n  %s\n  SHA-256 %s\n", fp.Base64, fp.Hex)
 
-	srv, err := web.New(web.Options{
+	opts := web.Options{
 		Store:          store,
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
 		SessionTTL:     time.Duration(cfg.SessionTTL),
 		Scan:           serverScanFunc(classifier, cfg, logger),
-	})
+	}
+	deps := serverDeps{store: store, logger: logger, classifier: classifier, cfg: &cfg}
+	for _, f := range cfg.features() {
+		if err := f.apply(&opts, deps); err != nil {
+			return err
+		}
+	}
+	srv, err := web.New(opts)
 	if err != nil {
 		return err
 	}

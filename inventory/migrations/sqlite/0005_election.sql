@@ -1,0 +1,2 @@
+-- Reserved for election; filled in before it lands.
+SELECT 1;

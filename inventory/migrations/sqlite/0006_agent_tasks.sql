@@ -1,0 +1,2 @@
+-- Reserved for agent_tasks; filled in before it lands.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Reserved for wake; filled in before it lands.
+SELECT 1;

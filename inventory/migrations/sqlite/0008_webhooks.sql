@@ -1,0 +1,2 @@
+-- Reserved for webhooks; filled in before it lands.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Reserved for ocs; filled in before it lands.
+SELECT 1;

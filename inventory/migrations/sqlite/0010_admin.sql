@@ -1,0 +1,2 @@
+-- Reserved for admin; filled in before it lands.
+SELECT 1;
