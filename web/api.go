@@ -343,11 +343,12 @@ func (s *Server) apiScanSubnet(c *gin.Context) {
 		s.storeError(c, err)
 		return
 	}
-	run, err := s.jobs.start(c.Request.Context(), sn)
+	d, err := s.dispatchScan(c.Request.Context(), sn)
 	if err != nil {
 		s.storeError(c, err)
 		return
 	}
+	run := d.Run
 	s.audit(c, "subnet.scan", fmt.Sprintf("subnet/%d", id), fmt.Sprintf("%s, scan %d", sn.CIDR, run.ID))
 	c.Header("Location", fmt.Sprintf("/api/v1/scans/%d", run.ID))
 	c.JSON(http.StatusAccepted, run)

@@ -382,9 +382,10 @@ func (s *Server) scanSubnetForm(c *gin.Context) {
 		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such subnet.")
 		return
 	}
-	run, err := s.jobs.start(c.Request.Context(), sn)
+	d, err := s.dispatchScan(c.Request.Context(), sn)
 	switch {
 	case err == nil:
+		run := d.Run
 		s.audit(c, "subnet.scan", fmt.Sprintf("subnet/%d", id), fmt.Sprintf("%s, scan %d", sn.CIDR, run.ID))
 		c.Redirect(http.StatusSeeOther, "/subnets?done=scan")
 	case errors.Is(err, errScanRunning), errors.Is(err, errNoScanner), errors.Is(err, errClosing),

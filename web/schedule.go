@@ -57,7 +57,8 @@ func (sc *scheduler) tick(ctx context.Context) {
 			continue
 		}
 		sc.lastTry[sn.ID] = now
-		run, err := s.jobs.start(ctx, sn)
+		d, err := s.dispatchScan(ctx, sn)
+		run := d.Run
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("scheduler: scan not started", "subnet", sn.CIDR, "err", err)
