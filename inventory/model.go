@@ -339,6 +339,12 @@ type Agent struct {
 	// contacts, and the running mean of days between contacts.
 	Fidelity int     `json:"fidelity"`
 	Quality  float64 `json:"quality"`
+	// Capabilities are what the agent said it can do ("raw_sockets": it
+	// may open raw sockets, so it can ARP-sweep); PollInterval how often it
+	// said it calls; Revoked agents are refused (agents issue).
+	Capabilities []string      `json:"capabilities"`
+	PollInterval time.Duration `json:"-"` // the API shows it in seconds
+	Revoked      bool          `json:"revoked"`
 }
 
 // SubnetCounts are the OCS-style numbers of one subnet.

@@ -169,19 +169,24 @@ func relink(ctx context.Context, tx wtx, now time.Time, deviceID, subnetID int64
 }
 
 const agentCols = `id, uid, kind, hostname, os_name, os_version, kernel, manufacturer, model, serial, uuid, version,
-	first_contact, last_contact, last_inventory, fidelity, quality`
+	first_contact, last_contact, last_inventory, fidelity, quality, capabilities, poll_interval_ms, revoked`
 
 func scanAgent(row interface{ Scan(...any) error }) (Agent, error) {
 	var (
 		a             Agent
 		first, last   int64
 		lastInventory sql.NullInt64
+		caps          string
+		pollMS        int64
 	)
 	err := row.Scan(&a.ID, &a.UID, &a.Kind, &a.Hostname, &a.OSName, &a.OSVersion, &a.Kernel, &a.Manufacturer,
-		&a.Model, &a.Serial, &a.UUID, &a.Version, &first, &last, &lastInventory, &a.Fidelity, &a.Quality)
+		&a.Model, &a.Serial, &a.UUID, &a.Version, &first, &last, &lastInventory, &a.Fidelity, &a.Quality,
+		&caps, &pollMS, &a.Revoked)
 	if err != nil {
 		return Agent{}, err
 	}
+	a.Capabilities = stringsOf(caps)
+	a.PollInterval = time.Duration(pollMS) * time.Millisecond
 	a.FirstContact, a.LastContact, a.LastInventory = timeOf(first), timeOf(last), nullTime(lastInventory)
 	a.NICs = []NIC{}
 	return a, nil
