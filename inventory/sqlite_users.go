@@ -440,6 +440,12 @@ func (s *SQLite) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, int,
 	if !q.Since.IsZero() {
 		where, args = append(where, `at >= ?`), append(args, msOf(q.Since))
 	}
+	if q.Target != "" {
+		where, args = append(where, `target LIKE ? ESCAPE '\'`), append(args, likeEscape(q.Target)+"%")
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, `at < ?`), append(args, msOf(q.Until))
+	}
 	cond := ""
 	if len(where) > 0 {
 		cond = ` WHERE ` + strings.Join(where, " AND ")

@@ -92,6 +92,8 @@ type AuditQuery struct {
 	Since  time.Time
 	Limit  int // default 100
 	Offset int
+	Target string    // prefix, e.g. "device/42" or "user/"
+	Until  time.Time // entries before it
 }
 
 // bcryptCost is the work factor for passwords: about 250 ms on the
