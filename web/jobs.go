@@ -39,6 +39,10 @@ type jobs struct {
 	mu      sync.Mutex
 	running map[int64]int64 // subnet id → scan run id
 	closed  bool
+
+	// live publishes the progress of running scans (live.go); set once
+	// by initLive before any scan starts.
+	live *liveService
 }
 
 func newJobs(store inventory.Store, run ScanFunc, log *slog.Logger) *jobs {
@@ -74,13 +78,17 @@ func (j *jobs) start(ctx context.Context, sn inventory.Subnet) (inventory.ScanRu
 		return inventory.ScanRun{}, err
 	}
 	j.running[sn.ID] = run.ID
+	var feed *scanFeed
+	if j.live != nil {
+		feed = j.live.begin(run)
+	}
 	j.wg.Go(func() {
 		defer func() {
 			j.mu.Lock()
 			delete(j.running, sn.ID)
 			j.mu.Unlock()
 		}()
-		j.scan(sn, run, creds)
+		j.scan(sn, run, creds, feed)
 	})
 	return run, nil
 }
@@ -95,8 +103,11 @@ func (j *jobs) runningScan(subnetID int64) int64 {
 
 // scan runs one scan, recording devices as the engine identifies them so
 // that a crash keeps them, then the report's late details, then the end.
-func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Credential) {
+func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Credential, feed *scanFeed) {
 	ctx := j.ctx
+	if feed != nil {
+		ctx = withSweepProgress(ctx, feed.sweep)
+	}
 	log := j.log.With("subnet", sn.CIDR, "scan", run.ID)
 	log.Info("scan started", "method", sn.Method)
 	recorded := map[string]scan.Device{}
@@ -105,7 +116,8 @@ func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Cre
 		if recordErr != nil {
 			return
 		}
-		if _, err := j.store.RecordDevice(ctx, run.ID, d); err != nil {
+		id, err := j.store.RecordDevice(ctx, run.ID, d)
+		if err != nil {
 			if ctx.Err() == nil {
 				recordErr = err
 				log.Error("record device", "ip", d.IP, "err", err)
@@ -113,8 +125,10 @@ func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Cre
 			return
 		}
 		recorded[d.IP] = d
+		feed.device(id, d)
 	}
 	report, err := j.runSafely(ctx, sn, creds, record)
+	feed.phase(phaseStoring)
 	if report != nil && recordErr == nil && ctx.Err() == nil {
 		// The report is authoritative: reverse DNS names and late
 		// replies arrive after a device was first streamed.
@@ -149,7 +163,16 @@ func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Cre
 	done, ferr := j.store.FinishScan(fctx, run.ID, end)
 	if ferr != nil {
 		log.Error("finish scan", "err", ferr)
+		if feed != nil {
+			// Watchers must not wait forever for a run nobody closes; the
+			// store marks it interrupted at the next start.
+			run.Status, run.Error = inventory.ScanInterrupted, fmt.Sprintf("closing the run: %v", ferr)
+			j.live.end(feed, run)
+		}
 		return
+	}
+	if feed != nil {
+		j.live.end(feed, done)
 	}
 	log.Info("scan finished", "status", done.Status, "recorded", done.Stats.Recorded, "new", done.Stats.NewDevices,
 		"gone", done.Stats.Gone, "err", done.Error)

@@ -95,6 +95,7 @@ func (s *Server) render(c *gin.Context, status int, page string, data any) {
 var pageTitles = map[string]string{
 	"login.html": "Log in", "dashboard.html": "Dashboard", "devices.html": "Devices",
 	"subnets.html": "Subnets", "status.html": "", "device.html": "Device",
+	"subnet.html": "Subnet", "subnet_map.html": "IP map",
 }
 
 type statusData struct{ Heading, Message string }
@@ -117,6 +118,8 @@ func (s *Server) static(c *gin.Context) {
 		ct = "text/css; charset=utf-8"
 	case ".svg":
 		ct = "image/svg+xml"
+	case ".js":
+		ct = "text/javascript; charset=utf-8"
 	}
 	c.Header("Cache-Control", "public, max-age=3600")
 	c.Data(http.StatusOK, ct, b)
@@ -127,6 +130,7 @@ func (s *Server) static(c *gin.Context) {
 type dashboardData struct {
 	inventory.Dashboard
 	Chart barChart
+	Days  dayChart // devices discovered per day (svg_charts.go)
 }
 
 func (s *Server) dashboardPage(c *gin.Context) {
@@ -135,7 +139,7 @@ func (s *Server) dashboardPage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "dashboard.html", dashboardData{Dashboard: db, Chart: categoryChart(db.ByCategory)})
+	s.render(c, http.StatusOK, "dashboard.html", dashboardData{Dashboard: db, Chart: categoryChart(db.ByCategory), Days: newDayChart(db.NewPerDay)})
 }
 
 func (s *Server) pageError(c *gin.Context, err error) {
@@ -387,6 +391,10 @@ func (s *Server) scanSubnetForm(c *gin.Context) {
 	case err == nil:
 		run := d.Run
 		s.audit(c, "subnet.scan", fmt.Sprintf("subnet/%d", id), fmt.Sprintf("%s, scan %d", sn.CIDR, run.ID))
+		if c.PostForm("from") == "subnet" { // the subnet page's own button
+			c.Redirect(http.StatusSeeOther, fmt.Sprintf("/subnets/%d?done=scan", id))
+			return
+		}
 		c.Redirect(http.StatusSeeOther, "/subnets?done=scan")
 	case errors.Is(err, errScanRunning), errors.Is(err, errNoScanner), errors.Is(err, errClosing),
 		errors.Is(err, inventory.ErrInvalid), errors.Is(err, inventory.ErrNotFound):
