@@ -439,7 +439,7 @@ func serverScanFunc(classifier *typing.Classifier, cfg serverConfig, logger *slo
 		}
 		return scan.Run(ctx, scan.Config{
 			Targets:    targets,
-			Discover:   discover.Options{Method: discover.Method(sn.Method), TCPPorts: cfg.TCPPorts, Logger: logger},
+			Discover:   discover.Options{Method: discover.Method(sn.Method), TCPPorts: cfg.TCPPorts, Logger: logger, Progress: web.SweepProgress(ctx)},
 			Prober:     prober,
 			Classifier: classifier,
 			Logger:     logger,
