@@ -212,7 +212,7 @@ func TestElectedReplyMatchesCapture(t *testing.T) {
 
 func TestDecodeRefuses(t *testing.T) {
 	small := ocs.Limits{MaxBody: 4096, MaxXML: 64 << 10, MaxRatio: 20, RatioFloor: 8 << 10}
-	bomb := zlibOf(t, bytes.Repeat([]byte(" "), 60<<10))             // 60 KiB of spaces in ~100 bytes
+	bomb := zlibOf(t, bytes.Repeat([]byte(" "), 60<<10))           // 60 KiB of spaces in ~100 bytes
 	huge := zlibOf(t, bytes.Repeat([]byte("<A>x</A>"), 100<<10/8)) // inflates past MaxXML
 	valid := zlibOf(t, read(t, "prolog-request.xml"))
 	cases := []struct {
