@@ -26,6 +26,7 @@ type Store interface {
 	ElectionStore   // election.go: who scans each subnet, and why
 	EnrollmentStore // enrollment.go: enrollment keys, agent tokens, agent tasks
 	WakeStore       // wake.go: wake jobs and satellites
+	SatelliteStore  // satellite.go: SSH satellites, their keys and subnets
 	WebhookStore    // webhook.go: webhooks and their deliveries
 	TypeRuleStore   // typerule.go: admin device types kept in the store, and settings
 	Close() error

@@ -1,0 +1,200 @@
+package satellite
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func mac(i int) net.HardwareAddr {
+	return net.HardwareAddr{0x02, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+}
+
+func TestParseTemplate(t *testing.T) {
+	for _, tc := range []struct{ in, err string }{
+		{DefaultWakeCommand, ""},
+		{LanscoutWakeCommand, ""},
+		{"  /usr/bin/wakeonlan   -p 9 -i {broadcast}  {macs} ", ""},
+		{"sudo -n etherwake -i {iface} {macs}", ""},
+		{"", "empty"},
+		{"wakeonlan -i {broadcast}", "{macs} exactly once"},
+		{"wakeonlan {macs} {macs}", "{macs} exactly once"},
+		{"{macs}", "program name"},
+		{"-rf {macs}", "cannot start"},
+		{"wakeonlan {mac}", "unknown placeholder"},
+		{"wakeonlan -i{broadcast} {macs}", "unknown placeholder"},
+		{"wakeonlan {macs} ; reboot", "shell operators"},
+		{"wakeonlan {macs}; reboot", "unknown placeholder"},
+		{"wakeonlan {macs} && reboot", "shell operators"},
+		{"wakeonlan $(reboot) {macs}", "shell operators"},
+		{"wakeonlan `reboot` {macs}", "shell operators"},
+		{"wakeonlan '{macs}'", "unknown placeholder"},
+		{"wakeonlan \"x\" {macs}", "shell operators"},
+		{"wakeonlan {macs} > /etc/passwd", "shell operators"},
+		{"wakeonlan {macs} | sh", "shell operators"},
+		{"wakeonlan ~root/x {macs}", "shell operators"},
+		{"wakeonlan \\n {macs}", "shell operators"},
+		{"wakeonlan * {macs}", "shell operators"},
+		{"wakeonlan {macs} #", "shell operators"},
+	} {
+		_, err := ParseTemplate(tc.in)
+		if tc.err == "" {
+			if err != nil {
+				t.Errorf("ParseTemplate(%q): %v", tc.in, err)
+			}
+			continue
+		}
+		if err == nil || !errors.Is(err, ErrBadTemplate) || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ParseTemplate(%q) = %v, want ErrBadTemplate containing %q", tc.in, err, tc.err)
+		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	bc := netip.MustParseAddr("10.9.1.255")
+	macs := []net.HardwareAddr{mac(1), mac(2)}
+	for _, tc := range []struct{ tmpl, iface, want string }{
+		{DefaultWakeCommand, "", "wakeonlan -i 10.9.1.255 02:00:00:00:00:01 02:00:00:00:00:02"},
+		{LanscoutWakeCommand, "", "lanscout wake --broadcast 10.9.1.255 02:00:00:00:00:01 02:00:00:00:00:02"},
+		{"etherwake -i {iface} {macs}", "eth0.12", "etherwake -i eth0.12 02:00:00:00:00:01 02:00:00:00:00:02"},
+	} {
+		got, err := MustParseTemplate(tc.tmpl).Expand(bc, tc.iface, macs)
+		if err != nil || got != tc.want {
+			t.Errorf("Expand(%q) = %q, %v; want %q", tc.tmpl, got, err, tc.want)
+		}
+	}
+	tm := MustParseTemplate("etherwake -i {iface} -b {broadcast} {macs}")
+	for _, tc := range []struct {
+		bc    netip.Addr
+		iface string
+		macs  []net.HardwareAddr
+	}{
+		{netip.Addr{}, "eth0", macs},
+		{netip.MustParseAddr("2001:db8::1"), "eth0", macs},
+		{bc, "eth0; reboot", macs},
+		{bc, "$(reboot)", macs},
+		{bc, "", macs},
+		{bc, "eth0", nil},
+		{bc, "eth0", []net.HardwareAddr{{1, 2, 3}}},
+	} {
+		if got, err := tm.Expand(tc.bc, tc.iface, tc.macs); err == nil {
+			t.Errorf("Expand(%v, %q, %v) = %q, want an error", tc.bc, tc.iface, tc.macs, got)
+		}
+	}
+}
+
+// TestExpandOnlySafeWords: whatever valid inputs, every word of the
+// command is one the shell reads as itself.
+func TestExpandOnlySafeWords(t *testing.T) {
+	tm := MustParseTemplate("sudo -n /usr/sbin/etherwake -i {iface} -b {broadcast} {macs}")
+	var macs []net.HardwareAddr
+	for i := range 50 {
+		macs = append(macs, mac(i*7919))
+	}
+	cmd, err := tm.Expand(netip.MustParseAddr("192.168.7.255"), "br-lan_2", macs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range strings.Split(cmd, " ") {
+		if !shellWord(w) {
+			t.Errorf("word %q of %q needs quoting", w, cmd)
+		}
+	}
+}
+
+func TestBatches(t *testing.T) {
+	tm := MustParseTemplate(DefaultWakeCommand)
+	var macs []net.HardwareAddr
+	for i := range 5000 {
+		macs = append(macs, mac(i))
+	}
+	for _, tc := range []struct {
+		maxBytes, maxMACs int
+		wantBatches       int
+	}{
+		{DefaultMaxCommandBytes, DefaultMaxBatch, 5},
+		{DefaultMaxCommandBytes, 0, 3}, // 32 KiB holds ~1,818 MACs
+		{4096, 0, 23},
+		{1 << 20, 5000, 1},
+	} {
+		bs, err := tm.Batches(macs, tc.maxBytes, tc.maxMACs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bs) != tc.wantBatches {
+			t.Errorf("maxBytes %d maxMACs %d: %d batches, want %d", tc.maxBytes, tc.maxMACs, len(bs), tc.wantBatches)
+		}
+		n := 0
+		for _, b := range bs {
+			cmd, err := tm.Expand(netip.MustParseAddr("255.255.255.255"), "", b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cmd) > tc.maxBytes {
+				t.Errorf("batch command of %d bytes over %d", len(cmd), tc.maxBytes)
+			}
+			if tc.maxMACs > 0 && len(b) > tc.maxMACs {
+				t.Errorf("batch of %d MACs over %d", len(b), tc.maxMACs)
+			}
+			for _, m := range b {
+				if m.String() != macs[n].String() {
+					t.Fatalf("MAC %d is %s, want %s: batches must keep every MAC once, in order", n, m, macs[n])
+				}
+				n++
+			}
+		}
+		if n != len(macs) {
+			t.Errorf("%d MACs in batches, want %d", n, len(macs))
+		}
+	}
+	if _, err := tm.Batches(macs, 20, 0); err == nil {
+		t.Error("no room for a MAC: no error")
+	}
+	if bs, err := tm.Batches(nil, 100, 0); err != nil || len(bs) != 0 {
+		t.Errorf("no MACs: %v, %v", bs, err)
+	}
+}
+
+func TestScanCommand(t *testing.T) {
+	got, err := ScanCommand(ScanRequest{Target: netip.MustParsePrefix("10.9.1.7/24"), Method: "arp", Credentials: []byte("x")})
+	if want := "lanscout scan --format json --method arp --credentials /dev/stdin 10.9.1.0/24"; err != nil || got != want {
+		t.Errorf("ScanCommand = %q, %v; want %q", got, err, want)
+	}
+	if _, err := ScanCommand(ScanRequest{Target: netip.MustParsePrefix("10.9.1.0/24"), Method: "arp;reboot"}); err == nil {
+		t.Error("bad method accepted")
+	}
+	if _, err := ScanCommand(ScanRequest{}); err == nil {
+		t.Error("no target accepted")
+	}
+}
+
+func FuzzParseTemplate(f *testing.F) {
+	for _, s := range []string{DefaultWakeCommand, LanscoutWakeCommand, "a {macs}; b", "x {iface} {macs} $y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := ParseTemplate(s)
+		if err != nil {
+			return
+		}
+		cmd, err := tm.Expand(netip.MustParseAddr("10.0.0.255"), "eth0", []net.HardwareAddr{mac(1), mac(2)})
+		if err != nil {
+			if tm.Uses(phIface) || tm.Uses(phBroadcast) {
+				return
+			}
+			t.Fatalf("Expand of accepted %q: %v", s, err)
+		}
+		for _, w := range strings.Split(cmd, " ") {
+			if !shellWord(w) {
+				t.Fatalf("template %q gave word %q that the shell would interpret", s, w)
+			}
+		}
+		if !strings.Contains(cmd, mac(1).String()) {
+			t.Fatalf("template %q: %s not in %q", s, mac(1), cmd)
+		}
+		_ = fmt.Sprint(tm)
+	})
+}

@@ -1,0 +1,275 @@
+package satellite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lanscout/lanscout/scan"
+)
+
+// ProbeResult is what "test connection" shows an admin.
+type ProbeResult struct {
+	Address     string `json:"address"`     // host:port
+	HostKey     string `json:"host_key"`    // offered, authorized_keys form
+	Fingerprint string `json:"fingerprint"` // SHA256:...
+	Trusted     bool   `json:"trusted"`     // the offered key is the trusted one
+	Changed     bool   `json:"changed"`     // a key is trusted and this is another
+	TrustedKey  string `json:"trusted_fingerprint,omitempty"`
+	LoggedIn    bool   `json:"logged_in"` // authenticated (only tried with a trusted key)
+	LoginError  string `json:"login_error,omitempty"`
+	WakeProgram string `json:"wake_program,omitempty"` // the wake command's program
+	// WakeProgramPath is where `command -v` found it; "" when missing.
+	WakeProgramPath string `json:"wake_program_path,omitempty"`
+	// LanscoutPath is where lanscout is installed on the satellite, ""
+	// when it is not (then it cannot scan).
+	LanscoutPath string `json:"lanscout_path,omitempty"`
+}
+
+// errProbed ends a probe's handshake once the key is known.
+var errProbed = errors.New("host key fetched for confirmation")
+
+// Probe connects to a satellite to show its host key without trusting it.
+// When cfg.HostKey is set and the satellite offers that key, it also logs
+// in and looks for the wake program and lanscout (`command -v`). It never
+// authenticates to a host whose key is not the trusted one: a private key
+// offered to an impostor tells it who we are. The error is for failures
+// to reach the host at all; a changed key is reported in the result
+// (Changed), for the page that shows both fingerprints.
+func Probe(ctx context.Context, cfg Config) (ProbeResult, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return ProbeResult{}, err
+	}
+	tmpl, err := ParseTemplate(cfg.WakeCommand)
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	res := ProbeResult{Address: cfg.HostPort(), WakeProgram: tmpl.Program(), TrustedKey: Fingerprint(cfg.HostKey)}
+	conn, err := dialTCP(ctx, &cfg)
+	if err != nil {
+		return res, err
+	}
+	var algos []string
+	if cfg.HostKey != nil {
+		if _, algos, err = trustedKey(cfg.HostPort(), conn.RemoteAddr(), cfg.HostKey); err != nil {
+			conn.Close()
+			return res, err
+		}
+	}
+	var offered ssh.PublicKey
+	auth := []ssh.AuthMethod{}
+	if cfg.Signer != nil {
+		auth = append(auth, ssh.PublicKeys(cfg.Signer))
+	}
+	ccfg := &ssh.ClientConfig{
+		User: cfg.User,
+		Auth: auth,
+		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			offered = key
+			if cfg.HostKey != nil && bytes.Equal(key.Marshal(), cfg.HostKey.Marshal()) && cfg.Signer != nil {
+				return nil
+			}
+			return errProbed
+		},
+		HostKeyAlgorithms: algos,
+		Timeout:           cfg.ConnectTimeout,
+	}
+	c, err := handshake(ctx, &cfg, conn, ccfg)
+	if offered != nil {
+		res.HostKey = FormatHostKey(offered)
+		res.Fingerprint = Fingerprint(offered)
+		if cfg.HostKey != nil {
+			res.Trusted = bytes.Equal(offered.Marshal(), cfg.HostKey.Marshal())
+			res.Changed = !res.Trusted
+		}
+	}
+	if err != nil {
+		if offered == nil {
+			if cfg.HostKey != nil && strings.Contains(err.Error(), "no common algorithm for host key") {
+				res.Changed = true
+				return res, nil
+			}
+			return res, err
+		}
+		if !errors.Is(err, errProbed) && res.Trusted {
+			res.LoginError = err.Error()
+		}
+		return res, nil
+	}
+	defer c.Close()
+	res.LoggedIn = true
+	cl := &Client{cfg: cfg, ssh: c, closed: make(chan struct{})}
+	res.WakeProgramPath = cl.lookPath(ctx, tmpl.Program())
+	res.LanscoutPath = cl.lookPath(ctx, "lanscout")
+	return res, nil
+}
+
+// lookPath runs `command -v PROGRAM` (a checked literal word) and returns
+// what it printed, "" when the program is missing.
+func (c *Client) lookPath(ctx context.Context, program string) string {
+	if !shellWord(program) {
+		return ""
+	}
+	var out bytes.Buffer
+	if err := c.Run(ctx, "command -v "+program, nil, &out); err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// Result is the outcome of a wake for one MAC.
+type Result struct {
+	MAC net.HardwareAddr
+	Err error // nil: the satellite's command ran and exited 0
+}
+
+// Wake sends magic packets for macs through the satellite: the wake
+// command, with broadcast and iface filled in, in batches that keep each
+// command line under the limits, several at a time on one connection.
+// It returns one Result per MAC, in order. The error is for failing the
+// whole wake before any command ran (a bad template, an unreachable host,
+// a changed host key: *HostKeyChangedError); then no MAC was sent.
+func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, macs []net.HardwareAddr) ([]Result, error) {
+	cfg.defaults()
+	tmpl, err := ParseTemplate(cfg.WakeCommand)
+	if err != nil {
+		return nil, err
+	}
+	batches, err := tmpl.Batches(macs, cfg.MaxCommandBytes, cfg.MaxBatch)
+	if err != nil {
+		return nil, err
+	}
+	cmds := make([]string, len(batches))
+	for i, b := range batches {
+		if cmds[i], err = tmpl.Expand(broadcast, iface, b); err != nil {
+			return nil, err
+		}
+	}
+	if len(cmds) == 0 {
+		return []Result{}, nil
+	}
+	c, err := Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	errs := make([]error, len(cmds))
+	sem := make(chan struct{}, cfg.Sessions)
+	var wg sync.WaitGroup
+	for i, cmd := range cmds {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			errs[i] = c.Run(ctx, cmd, nil, io.Discard)
+		})
+	}
+	wg.Wait()
+	out := make([]Result, 0, len(macs))
+	for i, b := range batches {
+		for _, m := range b {
+			out = append(out, Result{MAC: m, Err: errs[i]})
+		}
+	}
+	return out, nil
+}
+
+// ScanRequest is a scan for a satellite with lanscout installed to run.
+type ScanRequest struct {
+	Target netip.Prefix
+	Method string // "", auto, arp, icmp, tcp or snmp
+	// Credentials is a --credentials YAML document, sent on the command's
+	// standard input so that no secret is ever on a command line; nil for
+	// lanscout's default (v2c public).
+	Credentials []byte
+}
+
+// scanMethods are the methods a remote scan may be asked for.
+var scanMethods = map[string]bool{"": true, "auto": true, "arp": true, "icmp": true, "tcp": true, "snmp": true}
+
+// ScanCommand is the command line Scan runs.
+func ScanCommand(req ScanRequest) (string, error) {
+	if !req.Target.IsValid() {
+		return "", errors.New("scan: no target")
+	}
+	if !scanMethods[req.Method] {
+		return "", fmt.Errorf("scan: method %q: want auto, arp, icmp, tcp or snmp", req.Method)
+	}
+	words := []string{"lanscout", "scan", "--format", "json"}
+	if req.Method != "" {
+		words = append(words, "--method", req.Method)
+	}
+	if req.Credentials != nil {
+		words = append(words, "--credentials", "/dev/stdin")
+	}
+	words = append(words, req.Target.Masked().String())
+	return strings.Join(words, " "), nil
+}
+
+// Scan runs `lanscout scan --format json TARGET` on the satellite and
+// calls device for every device of its report, in order, then returns the
+// report. The report is one JSON document that lanscout writes when its
+// scan ends, so devices arrive together at the end of the scan.
+func Scan(ctx context.Context, cfg Config, req ScanRequest, device func(scan.Device)) (*scan.Report, error) {
+	cfg.defaults()
+	cmd, err := ScanCommand(req)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	pr, pw := io.Pipe()
+	var report *scan.Report
+	var readErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		report, readErr = scan.ReadReport(pr)
+		// Drain what follows the document so the command never blocks.
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	var stdin io.Reader
+	if req.Credentials != nil {
+		stdin = bytes.NewReader(req.Credentials)
+	}
+	runErr := c.run(ctx, cfg.ScanTimeout, cmd, stdin, pw)
+	pw.Close()
+	<-done
+	if runErr != nil {
+		// lanscout exits 130 on interrupt and still prints what it found.
+		if report == nil {
+			return nil, runErr
+		}
+		if device != nil {
+			for _, d := range report.Devices {
+				device(d)
+			}
+		}
+		return report, runErr
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.label(), readErr)
+	}
+	if device != nil {
+		for _, d := range report.Devices {
+			device(d)
+		}
+	}
+	return report, nil
+}
