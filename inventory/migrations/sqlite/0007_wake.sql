@@ -1,4 +1,28 @@
--- satellites (their part lands with the satellites store)
+-- satellites: SSH hosts that send magic packets (and scan) inside subnets
+-- the server does not sit on. The private key is sealed like SNMP secrets
+-- (AES-256-GCM, bound to the satellite's name); a host key is trusted only
+-- once an admin confirmed its fingerprint. Times are Unix milliseconds.
+
+CREATE TABLE satellites (
+	id                  INTEGER PRIMARY KEY,
+	name                TEXT    NOT NULL UNIQUE,
+	address             TEXT    NOT NULL,
+	port                INTEGER NOT NULL DEFAULT 22 CHECK (port BETWEEN 1 AND 65535),
+	username            TEXT    NOT NULL,
+	key_file            TEXT    NOT NULL DEFAULT '',
+	private_key         BLOB, -- sealed; NULL when none is stored
+	host_key            TEXT    NOT NULL DEFAULT '', -- trusted, authorized_keys form
+	host_key_confirmed  INTEGER NOT NULL DEFAULT 0,
+	fingerprint         TEXT    NOT NULL DEFAULT '',
+	pending_host_key    TEXT    NOT NULL DEFAULT '', -- offered to a test, not confirmed
+	pending_fingerprint TEXT    NOT NULL DEFAULT '',
+	subnets             TEXT    NOT NULL DEFAULT '[]', -- JSON list of CIDRs
+	wake_command        TEXT    NOT NULL,
+	has_lanscout        INTEGER NOT NULL DEFAULT 0,
+	source              TEXT    NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'config')),
+	created_at          INTEGER NOT NULL,
+	updated_at          INTEGER NOT NULL
+);
 
 -- wake jobs: one row per request, one per target with the route it took
 -- and how it ended; scheduled wakes. Times are Unix milliseconds.
