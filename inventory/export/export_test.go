@@ -102,8 +102,8 @@ func TestPrometheusLabels(t *testing.T) {
 		t.Fatalf("%d target groups, want the 4 SNMP devices", len(groups))
 	}
 	want := []struct{ target, module, auth string }{
-		{"10.0.0.1:1161", "if_mib", "public_v2"},      // category mapping
-		{"10.0.0.2:1161", "if_mib_v3lab", "v3-lab"},   // "*" credential mapping; unmapped auth keeps its name
+		{"10.0.0.1:1161", "if_mib", "public_v2"},         // category mapping
+		{"10.0.0.2:1161", "if_mib_v3lab", "v3-lab"},      // "*" credential mapping; unmapped auth keeps its name
 		{"10.0.0.3:1161", "ups_mib_public", "public_v2"}, // category and credential
 		{"10.0.0.4:1161", "ups_mib_public", "public_v2"},
 	}
