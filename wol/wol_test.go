@@ -200,7 +200,7 @@ func TestFindRoute(t *testing.T) {
 	for _, tc := range []struct{ subnet, iface, bcast string }{
 		{"192.168.1.0/24", "eth0", "192.168.1.255"},
 		{"192.168.1.128/25", "eth0", "192.168.1.255"}, // narrower: the interface's own broadcast
-		{"10.5.0.0/16", "eth1", "10.5.3.255"},        // wider
+		{"10.5.0.0/16", "eth1", "10.5.3.255"},         // wider
 		{"10.5.2.0/24", "eth1", "10.5.3.255"},
 		{"172.16.0.0/30", "eth1", "172.16.0.3"},
 	} {
