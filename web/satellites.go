@@ -2,13 +2,265 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/satellite"
+	"github.com/lanscout/lanscout/scan"
+	"github.com/lanscout/lanscout/snmp"
 )
 
+// Satellites are SSH hosts inside subnets the server does not sit on. The
+// wake routing (wake_*.go) finds the one serving a subnet with
+// satelliteFor and sends through it with wakeViaSatellite; the scan
+// dispatcher runs scans on those with lanscout installed with
+// scanViaSatellite. The handlers for configuring them are in
+// satellites_http.go.
+
+// satelliteFor returns the satellite serving cidr that can be used: its
+// host key is trusted. Several serving it: the one with the most specific
+// subnet, then by name, so the choice is stable.
+func (s *Server) satelliteFor(ctx context.Context, cidr netip.Prefix) (inventory.Satellite, bool, error) {
+	sats, err := s.store.Satellites(ctx)
+	if err != nil {
+		return inventory.Satellite{}, false, err
+	}
+	best, bestBits, found := inventory.Satellite{}, -1, false
+	for _, sat := range sats {
+		if !sat.Trusted() {
+			continue
+		}
+		for _, c := range sat.Subnets {
+			p, err := netip.ParsePrefix(c)
+			if err != nil || !p.Overlaps(cidr) {
+				continue
+			}
+			if p.Bits() > bestBits {
+				best, bestBits, found = sat, p.Bits(), true
+			}
+		}
+	}
+	return best, found, nil
+}
+
+// satelliteConfig builds the SSH settings of a stored satellite: its key
+// (sealed in the store, or the key file), its trusted host key and wake
+// command.
+func (s *Server) satelliteConfig(ctx context.Context, sat inventory.Satellite) (satellite.Config, error) {
+	cfg := satellite.Config{Name: sat.Name, Address: sat.Address, Port: sat.Port, User: sat.User, WakeCommand: sat.WakeCommand}
+	key, err := s.store.SatellitePrivateKey(ctx, sat.ID)
+	if err != nil {
+		return cfg, err
+	}
+	switch {
+	case key != nil:
+		cfg.Signer, err = satellite.ParsePrivateKey(key)
+		clear(key)
+	case sat.KeyFile != "":
+		cfg.Signer, err = satellite.LoadPrivateKey(sat.KeyFile)
+	default:
+		err = errors.New("no private key: store one or name a key file")
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("satellite %s: %w", sat.Name, err)
+	}
+	if sat.HostKey != "" {
+		if cfg.HostKey, err = satellite.ParseHostKey(sat.HostKey); err != nil {
+			return cfg, fmt.Errorf("satellite %s: stored %w", sat.Name, err)
+		}
+	}
+	return cfg, nil
+}
+
+// wakeViaSatellite sends magic packets for macs through sat to broadcast
+// (the directed broadcast of the subnet it serves) and returns one result
+// per MAC, in order. The error fails the whole wake (no key, unreachable,
+// a changed host key); then nothing was sent. A changed host key is also
+// written to the audit log, loudly, for an admin to look at.
+func (s *Server) wakeViaSatellite(ctx context.Context, sat inventory.Satellite, broadcast netip.Addr, macs []net.HardwareAddr) ([]satellite.Result, error) {
+	cfg, err := s.satelliteConfig(ctx, sat)
+	if err != nil {
+		return nil, err
+	}
+	res, err := satellite.Wake(ctx, cfg, broadcast, "", macs)
+	if err != nil {
+		s.noteSatelliteError(ctx, sat, err)
+		return nil, err
+	}
+	return res, nil
+}
+
+// noteSatelliteError audits a refused host key: the one failure of a
+// satellite that may mean an attack rather than an outage.
+func (s *Server) noteSatelliteError(ctx context.Context, sat inventory.Satellite, err error) {
+	var changed *satellite.HostKeyChangedError
+	if !errors.As(err, &changed) {
+		return
+	}
+	s.log.Error("satellite host key changed: refused to connect", "satellite", sat.Name, "trusted", changed.Want, "offered", changed.Got)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if aerr := s.store.Audit(actx, inventory.AuditEntry{Actor: "system", Action: "satellite.host_key_changed",
+		Target: fmt.Sprintf("satellite/%d", sat.ID), Details: changed.Error()}); aerr != nil {
+		s.log.Error("audit", "action", "satellite.host_key_changed", "err", aerr)
+	}
+}
+
+// satelliteScanner names a satellite as the scanner of its runs.
+func satelliteScanner(sat inventory.Satellite) inventory.Scanner {
+	return inventory.Scanner{Kind: inventory.ScannerSatellite, ID: sat.Name}
+}
+
 // scanViaSatellite runs a scan of sn on a satellite serving it that has
-// lanscout installed, when there is one, and reports whether it did.
-// (Scaffold: the satellites owner fills it.)
+// lanscout installed, when there is one, and reports whether it did. The
+// run is recorded like the server's own: one run per subnet at a time,
+// devices stored as they arrive, the end stored even when the server
+// stops.
 func (s *Server) scanViaSatellite(ctx context.Context, sn inventory.Subnet) (dispatched, bool, error) {
-	return dispatched{}, false, nil
+	p, err := netip.ParsePrefix(sn.CIDR)
+	if err != nil {
+		return dispatched{}, false, nil
+	}
+	sats, err := s.store.Satellites(ctx)
+	if err != nil {
+		return dispatched{}, false, err
+	}
+	var sat inventory.Satellite
+	found := false
+	for _, c := range sats {
+		if c.Trusted() && c.HasLanscout && slices.ContainsFunc(c.Subnets, func(cidr string) bool {
+			sp, err := netip.ParsePrefix(cidr)
+			return err == nil && sp.Overlaps(p)
+		}) {
+			sat, found = c, true
+			break
+		}
+	}
+	if !found {
+		return dispatched{}, false, nil
+	}
+	cfg, err := s.satelliteConfig(ctx, sat)
+	if err != nil {
+		return dispatched{}, false, err
+	}
+	req := satellite.ScanRequest{Target: p, Method: sn.Method}
+	if len(sn.Credentials) > 0 {
+		creds, err := s.store.RevealCredentials(ctx, sn.Credentials)
+		if err != nil {
+			return dispatched{}, false, err
+		}
+		if req.Credentials, err = credentialsYAML(creds); err != nil {
+			return dispatched{}, false, err
+		}
+	}
+	by := satelliteScanner(sat)
+	j := s.jobs
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return dispatched{}, false, errClosing
+	}
+	if _, busy := j.running[sn.ID]; busy {
+		return dispatched{}, false, errScanRunning
+	}
+	run, err := s.store.BeginScan(ctx, sn.ID, by, sn.Method)
+	if err != nil {
+		return dispatched{}, false, err
+	}
+	j.running[sn.ID] = run.ID
+	j.wg.Go(func() {
+		defer func() {
+			j.mu.Lock()
+			delete(j.running, sn.ID)
+			j.mu.Unlock()
+		}()
+		s.runSatelliteScan(sat, cfg, req, sn, run)
+	})
+	return dispatched{Scanner: by, Run: run}, true, nil
+}
+
+// runSatelliteScan runs the remote scan and stores what it reports.
+func (s *Server) runSatelliteScan(sat inventory.Satellite, cfg satellite.Config, req satellite.ScanRequest, sn inventory.Subnet, run inventory.ScanRun) {
+	ctx := s.jobs.ctx
+	log := s.log.With("subnet", sn.CIDR, "scan", run.ID, "satellite", sat.Name)
+	log.Info("satellite scan started")
+	var recordErr error
+	report, err := satellite.Scan(ctx, cfg, req, func(d scan.Device) {
+		if recordErr != nil {
+			return
+		}
+		if _, err := s.store.RecordDevice(ctx, run.ID, d); err != nil && ctx.Err() == nil {
+			recordErr = err
+			log.Error("record device", "ip", d.IP, "err", err)
+		}
+	})
+	s.noteSatelliteError(ctx, sat, err)
+	end := inventory.ScanEnd{}
+	if report != nil {
+		end.Stats = inventory.StatsOf(report.Stats)
+		end.Warnings = report.Warnings
+		end.Incomplete = report.Incomplete
+	}
+	switch {
+	case ctx.Err() != nil:
+		end.Incomplete = true
+	case recordErr != nil:
+		end.Error = fmt.Sprintf("storing devices: %v", recordErr)
+	case err != nil:
+		end.Error = fmt.Sprintf("satellite %s: %v", sat.Name, err)
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	done, ferr := s.store.FinishScan(fctx, run.ID, end)
+	if ferr != nil {
+		log.Error("finish scan", "err", ferr)
+		return
+	}
+	log.Info("satellite scan finished", "status", done.Status, "recorded", done.Stats.Recorded, "err", done.Error)
+}
+
+// credentialsYAML writes credentials as a --credentials file for a remote
+// lanscout; it travels on the command's standard input, never on a
+// command line. snmp.Secret masks itself when marshalled, hence the plain
+// strings.
+func credentialsYAML(creds []snmp.Credential) ([]byte, error) {
+	type entry struct {
+		Name      string `yaml:"name"`
+		Version   string `yaml:"version"`
+		Community string `yaml:"community,omitempty"`
+		User      string `yaml:"user,omitempty"`
+		Auth      string `yaml:"auth,omitempty"`
+		AuthPass  string `yaml:"auth_password,omitempty"`
+		Priv      string `yaml:"priv,omitempty"`
+		PrivPass  string `yaml:"priv_password,omitempty"`
+		Context   string `yaml:"context,omitempty"`
+	}
+	var doc struct {
+		Credentials []entry `yaml:"credentials"`
+	}
+	for _, c := range creds {
+		doc.Credentials = append(doc.Credentials, entry{Name: c.Name, Version: c.Version.String(),
+			Community: string(c.Community), User: c.User, Auth: string(c.Auth), AuthPass: string(c.AuthPass),
+			Priv: string(c.Priv), PrivPass: string(c.PrivPass), Context: c.Context})
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("credentials for a satellite: %w", err)
+	}
+	return b, nil
+}
+
+// satelliteDetails is an audit line for a satellite's settings (never its
+// key).
+func satelliteDetails(sat inventory.Satellite) string {
+	return fmt.Sprintf("%s %s@%s:%d subnets [%s] wake %q", sat.Name, sat.User, sat.Address, sat.Port,
+		strings.Join(sat.Subnets, " "), sat.WakeCommand)
 }
