@@ -263,7 +263,12 @@ func (s *Server) apiSubnet(c *gin.Context) {
 }
 
 func (s *Server) apiCreateSubnet(c *gin.Context) {
-	var in subnetInput
+	// Fields left out take the admin settings' defaults (admin_settings.go).
+	in, err := s.newSubnetInput(c.Request.Context())
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
 	if !decodeJSON(c, &in) {
 		return
 	}

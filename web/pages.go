@@ -96,6 +96,8 @@ var pageTitles = map[string]string{
 	"login.html": "Log in", "dashboard.html": "Dashboard", "devices.html": "Devices",
 	"subnets.html": "Subnets", "status.html": "", "device.html": "Device",
 	"subnet.html": "Subnet", "subnet_map.html": "IP map",
+	"agents.html": "Agents", "agent.html": "Agent", "enrollment_keys.html": "Enrollment keys",
+	"monitoring.html": "Monitoring",
 }
 
 type statusData struct{ Heading, Message string }
@@ -310,10 +312,13 @@ type subnetsData struct {
 	Notice  string
 	CanEdit bool
 	CanScan bool
+	// AllCredentials are the SNMP credentials the form offers (admins).
+	AllCredentials []inventory.Credential
 }
 
 type subnetForm struct {
 	CIDR, Name, Site, Method string
+	Credentials              []string // SNMP credential names, in order
 }
 
 func (s *Server) subnetsPage(c *gin.Context) {
@@ -324,7 +329,7 @@ func (s *Server) subnetsPage(c *gin.Context) {
 	case "scan":
 		notice = "Scan started. Reload to see devices arrive."
 	}
-	s.renderSubnets(c, http.StatusOK, subnetForm{Method: "auto"}, nil, notice)
+	s.renderSubnets(c, http.StatusOK, s.subnetFormDefaults(c.Request.Context()), nil, notice)
 }
 
 func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs map[string]string, notice string) {
@@ -336,6 +341,9 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 	p := principalOf(c)
 	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Next: map[int64]time.Time{}, Form: form, Errors: errs, Notice: notice,
 		CanEdit: p.Role.Allows(inventory.RoleAdmin), CanScan: p.Role.Allows(inventory.RoleOperator)}
+	if d.CanEdit {
+		d.AllCredentials = s.credentialChoices(c.Request.Context())
+	}
 	now := s.opts.Now()
 	for _, r := range db.Subnets {
 		d.Running[r.Subnet.ID] = s.jobs.runningScan(r.Subnet.ID) != 0
@@ -352,14 +360,14 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 
 func (s *Server) createSubnetForm(c *gin.Context) {
 	form := subnetForm{CIDR: strings.TrimSpace(c.PostForm("cidr")), Name: c.PostForm("name"),
-		Site: c.PostForm("site"), Method: c.PostForm("method")}
+		Site: c.PostForm("site"), Method: c.PostForm("method"), Credentials: c.PostFormArray("credentials")}
 	errs := map[string]string{}
 	if _, err := inventory.ParseCIDR(form.CIDR); err != nil {
 		errs["cidr"] = strings.TrimPrefix(err.Error(), inventory.ErrInvalid.Error()+": ")
 	}
 	if len(errs) == 0 {
-		sn, err := s.store.CreateSubnet(c.Request.Context(), inventory.Subnet{CIDR: form.CIDR, Name: form.Name,
-			Site: form.Site, Method: form.Method})
+		sn, err := s.store.CreateSubnet(c.Request.Context(), s.withSubnetDefaults(c.Request.Context(), inventory.Subnet{CIDR: form.CIDR, Name: form.Name,
+			Site: form.Site, Method: form.Method, Credentials: form.Credentials}))
 		switch {
 		case err == nil:
 			s.audit(c, "subnet.create", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)

@@ -51,6 +51,7 @@ type Options struct {
 	Wake       WakeOptions       // wake.go: Wake-on-LAN routes and satellites
 	Monitoring MonitoringOptions // monitoring.go: Prometheus, Icinga/Nagios, webhooks
 	OCS        OCSOptions        // ocs.go: the OCS Inventory agent endpoint
+	Admin      AdminOptions      // admin.go: what the admin pages show, the rules file's types
 }
 
 // Server is the appliance's HTTP side: UI pages, the REST API and the

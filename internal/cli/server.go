@@ -338,6 +338,12 @@ func serverCommand(ctx context.Context, e env, args []string, getenv func(string
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	var fileRules []typing.Rule // the admin pages' types come after these
+	if cfg.Rules != "" {
+		if fileRules, err = typing.LoadRules(cfg.Rules); err != nil {
+			return fmt.Errorf("rules: %w", err)
+		}
+	}
 	store, err := inventory.OpenSQLite(ctx, cfg.Data, inventory.Options{Logger: logger})
 	if err != nil {
 		return err
@@ -367,7 +373,8 @@ func serverCommand(ctx context.Context, e env, args []string, getenv func(string
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
 		SessionTTL:     time.Duration(cfg.SessionTTL),
-		Scan:           serverScanFunc(classifier, cfg, logger),
+		Scan:           serverScanFunc(newStoredTypes(store, fileRules, classifier, logger).classifier, cfg, logger),
+		Admin:          adminOptions(cfg, fp, fileRules),
 	}
 	deps := serverDeps{store: store, logger: logger, classifier: classifier, cfg: &cfg}
 	for _, f := range cfg.features() {
@@ -419,11 +426,15 @@ func serverCommand(ctx context.Context, e env, args []string, getenv func(string
 }
 
 // serverScanFunc builds the server's scans the way `lanscout scan` builds
-// its own: one classifier, a prober per scan with the subnet's
-// credentials.
-func serverScanFunc(classifier *typing.Classifier, cfg serverConfig, logger *slog.Logger) web.ScanFunc {
+// its own: the classifier of the moment (admin types change it), a prober
+// per scan with the subnet's credentials.
+func serverScanFunc(classify func(context.Context) (*typing.Classifier, error), cfg serverConfig, logger *slog.Logger) web.ScanFunc {
 	return func(ctx context.Context, sn inventory.Subnet, creds []snmp.Credential, device func(scan.Device)) (*scan.Report, error) {
 		targets, err := discover.ParseTargets([]string{sn.CIDR})
+		if err != nil {
+			return nil, err
+		}
+		classifier, err := classify(ctx)
 		if err != nil {
 			return nil, err
 		}
