@@ -11,6 +11,7 @@ import (
 // Go like barChart: the template only places what is computed here.
 type dayChart struct {
 	Width, Height int
+	Right         int // x where the plot ends; the rest is room for the last label
 	Base          int // y of the axis
 	Columns       []dayColumn
 	Ticks         []dayTick // day labels under the axis
@@ -41,12 +42,13 @@ const (
 	dayAxisLeft  = 36
 	dayAxisBelow = 24
 	dayTop       = 12
+	dayRight     = 24 // room for the last day's label, centred under its column
 )
 
 // newDayChart lays out days (oldest first). Every day is a column, so a
 // day with none shows as a gap rather than disappearing.
 func newDayChart(days []inventory.DayCount) dayChart {
-	ch := dayChart{Width: dayChartW, Height: dayChartH, Base: dayChartH - dayAxisBelow, MaxY: dayTop, Days: days,
+	ch := dayChart{Width: dayChartW, Height: dayChartH, Right: dayChartW - dayRight, Base: dayChartH - dayAxisBelow, MaxY: dayTop, Days: days,
 		PlotH: dayChartH - dayAxisBelow - dayTop}
 	most := 0
 	for _, d := range days {
@@ -58,7 +60,7 @@ func newDayChart(days []inventory.DayCount) dayChart {
 		ch.Label = "Devices discovered per day: no data"
 		return ch
 	}
-	slot := float64(dayChartW-dayAxisLeft) / float64(len(days))
+	slot := float64(ch.Right-dayAxisLeft) / float64(len(days))
 	w := max(int(slot*0.7), 2)
 	plot := float64(ch.Base - dayTop)
 	for i, d := range days {
