@@ -1,0 +1,684 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lanscout/lanscout/agent/protocol"
+	"github.com/lanscout/lanscout/discover"
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/wol"
+)
+
+// errWakeInvalid marks a request the server cannot act on; its message is
+// for the requester.
+var errWakeInvalid = errors.New("invalid wake request")
+
+func wakeInvalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errWakeInvalid, fmt.Sprintf(format, args...))
+}
+
+// wakeInput is what a wake asks for, from the API, a form or a schedule.
+type wakeInput struct {
+	DeviceIDs []int64
+	MACs      []string
+	// Subnet locates MACs the store does not know: a CIDR or a subnet id.
+	Subnet    string
+	SubnetIDs []int64 // wake every device of these subnets known by MAC
+	Fallback  bool
+}
+
+// wakeSpec is one target before its route is chosen.
+type wakeSpec struct {
+	deviceID int64
+	mac      string
+	ip       string
+	subnetID int64
+	prefix   netip.Prefix // invalid when unknown
+}
+
+// resolveWake turns a request into targets: device ids by their stored
+// MAC, address and subnet; raw MACs by the subnet given, else by the
+// store's devices with that MAC; subnets into their devices with a MAC.
+// Duplicates (one MAC in one subnet) are woken once.
+func (s *Server) resolveWake(ctx context.Context, in wakeInput) ([]wakeSpec, error) {
+	var out []wakeSpec
+	seen := map[string]bool{}
+	add := func(sp wakeSpec) {
+		k := sp.mac + "|" + sp.prefix.String()
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, sp)
+	}
+	max := s.wake.opts.MaxTargets
+	subnets := map[int64]inventory.Subnet{}
+	subnetOf := func(id int64) (inventory.Subnet, error) {
+		if sn, ok := subnets[id]; ok {
+			return sn, nil
+		}
+		sn, err := s.store.Subnet(ctx, id)
+		if err != nil {
+			return sn, err
+		}
+		subnets[id] = sn
+		return sn, nil
+	}
+	fromDevice := func(d inventory.Device) (wakeSpec, error) {
+		sn, err := subnetOf(d.SubnetID)
+		if err != nil {
+			return wakeSpec{}, err
+		}
+		return wakeSpec{deviceID: d.ID, mac: d.MAC, ip: d.IP, subnetID: sn.ID, prefix: sn.Prefix()}, nil
+	}
+	if len(in.DeviceIDs)+len(in.MACs) > max {
+		return nil, wakeInvalid("%d targets: at most %d per wake", len(in.DeviceIDs)+len(in.MACs), max)
+	}
+	for _, id := range in.DeviceIDs {
+		if id <= 0 {
+			return nil, wakeInvalid("device id %d", id)
+		}
+		det, err := s.store.Device(ctx, id)
+		if errors.Is(err, inventory.ErrNotFound) {
+			return nil, wakeInvalid("there is no device %d", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if det.MAC == "" {
+			return nil, wakeInvalid("device %d (%s) has no known MAC address: it cannot be woken", id, det.IP)
+		}
+		sp, err := fromDevice(det.Device)
+		if err != nil {
+			return nil, err
+		}
+		add(sp)
+	}
+	var given netip.Prefix
+	var givenID int64
+	if in.Subnet != "" {
+		var err error
+		if given, givenID, err = s.wakeSubnet(ctx, in.Subnet); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range in.MACs {
+		hw, err := wol.ParseMAC(m)
+		if err != nil {
+			return nil, wakeInvalid("%v", err)
+		}
+		mac := hw.String()
+		if given.IsValid() {
+			sp := wakeSpec{mac: mac, prefix: given, subnetID: givenID}
+			// The store may know the device in that subnet: its address
+			// lets the wake be confirmed.
+			if ds, err := s.store.DevicesByMAC(ctx, mac); err == nil {
+				for _, d := range ds {
+					if ip, err := netip.ParseAddr(d.IP); err == nil && given.Contains(ip) {
+						sp.deviceID, sp.ip, sp.subnetID = d.ID, d.IP, d.SubnetID
+						break
+					}
+				}
+			}
+			add(sp)
+			continue
+		}
+		ds, err := s.store.DevicesByMAC(ctx, mac)
+		if err != nil {
+			return nil, err
+		}
+		if len(ds) == 0 {
+			// Kept as a target with no subnet: the job says why it has
+			// no route instead of the whole request failing.
+			add(wakeSpec{mac: mac})
+			continue
+		}
+		// A MAC seen in several subnets (a laptop that moved) is woken in
+		// each: the store cannot tell where it sleeps.
+		for _, d := range ds {
+			sp, err := fromDevice(d)
+			if err != nil {
+				return nil, err
+			}
+			add(sp)
+		}
+	}
+	for _, id := range in.SubnetIDs {
+		sn, err := subnetOf(id)
+		if errors.Is(err, inventory.ErrNotFound) {
+			return nil, wakeInvalid("there is no subnet %d", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		err = s.store.EachDevice(ctx, inventory.DeviceQuery{SubnetID: id}, func(d inventory.Device) error {
+			if d.MAC == "" {
+				return nil
+			}
+			if len(out) >= max {
+				return wakeInvalid("subnet %s has more than %d devices to wake", sn.CIDR, max)
+			}
+			add(wakeSpec{deviceID: d.ID, mac: d.MAC, ip: d.IP, subnetID: sn.ID, prefix: sn.Prefix()})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		if len(in.SubnetIDs) > 0 {
+			return nil, wakeInvalid("no device of the subnet has a known MAC address")
+		}
+		return nil, wakeInvalid("nothing to wake: give device ids, MACs or a subnet")
+	}
+	if len(out) > max {
+		return nil, wakeInvalid("%d targets: at most %d per wake", len(out), max)
+	}
+	return out, nil
+}
+
+// wakeSubnet reads the subnet given for raw MACs: a subnet id or a CIDR
+// (which need not be a stored subnet).
+func (s *Server) wakeSubnet(ctx context.Context, v string) (netip.Prefix, int64, error) {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "/") {
+		var id int64
+		if _, err := fmt.Sscan(v, &id); err != nil || id <= 0 || fmt.Sprint(id) != v {
+			return netip.Prefix{}, 0, wakeInvalid("subnet %q is not a CIDR or a subnet id", v)
+		}
+		sn, err := s.store.Subnet(ctx, id)
+		if errors.Is(err, inventory.ErrNotFound) {
+			return netip.Prefix{}, 0, wakeInvalid("there is no subnet %d", id)
+		}
+		if err != nil {
+			return netip.Prefix{}, 0, err
+		}
+		return sn.Prefix(), sn.ID, nil
+	}
+	p, err := netip.ParsePrefix(v)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, 0, wakeInvalid("subnet %q is not an IPv4 CIDR", v)
+	}
+	p = p.Masked()
+	subnets, err := s.store.Subnets(ctx)
+	if err != nil {
+		return netip.Prefix{}, 0, err
+	}
+	for _, sn := range subnets {
+		if sn.Prefix() == p {
+			return p, sn.ID, nil
+		}
+	}
+	return p, 0, nil
+}
+
+// startWake resolves, routes and stores a wake, then sends and confirms it
+// in the background. The job comes back with each target's route.
+func (s *Server) startWake(ctx context.Context, actor, source string, scheduleID int64, in wakeInput) (inventory.WakeJob, error) {
+	specs, err := s.resolveWake(ctx, in)
+	if err != nil {
+		return inventory.WakeJob{}, err
+	}
+	router := s.newWakeRouter()
+	job := inventory.WakeJob{RequestedBy: actor, Source: source, ScheduleID: scheduleID, Fallback: in.Fallback}
+	plans := make([]wakePlan, len(specs))
+	for i, sp := range specs {
+		var p wakePlan
+		if sp.prefix.IsValid() {
+			c, err := router.candidates(ctx, sp.prefix, sp.subnetID)
+			if err != nil {
+				return inventory.WakeJob{}, fmt.Errorf("route wake to %s: %w", sp.prefix, err)
+			}
+			p = chooseWakeRoute(sp.prefix, c, s.wake.opts.Fallback, in.Fallback)
+		} else {
+			p = chooseWakeRoute(netip.Prefix{}, wakeCandidates{}, s.wake.opts.Fallback, in.Fallback)
+		}
+		plans[i] = p
+		t := inventory.WakeTarget{DeviceID: sp.deviceID, MAC: sp.mac, IP: sp.ip, SubnetID: sp.subnetID,
+			Route: p.Route, Via: p.Via, Status: inventory.WakePending, Detail: p.Detail}
+		if sp.prefix.IsValid() {
+			t.Subnet = sp.prefix.String()
+		}
+		if p.Route == inventory.WakeRouteNone {
+			t.Status = inventory.WakeNoRoute
+		}
+		job.Targets = append(job.Targets, t)
+	}
+	job, err = s.store.CreateWakeJob(ctx, job)
+	if err != nil {
+		return inventory.WakeJob{}, err
+	}
+	if err := s.goWake(func(ctx context.Context) { s.runWake(ctx, job, plans) }); err != nil {
+		// Nothing was sent; the job must not stay running.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		s.store.FinishWakeJob(fctx, job.ID, inventory.WakeJobInterrupted)
+		return inventory.WakeJob{}, err
+	}
+	return job, nil
+}
+
+// goWake runs fn under the server's context, tracked like scans, so Close
+// waits for wakes to record how they ended.
+func (s *Server) goWake(fn func(ctx context.Context)) error {
+	j := s.jobs
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return errClosing
+	}
+	j.wg.Go(func() { fn(j.ctx) })
+	return nil
+}
+
+// liveTarget is a target being sent and watched; mu guards the target.
+type liveTarget struct {
+	mu sync.Mutex
+	t  inventory.WakeTarget
+}
+
+// runWake sends every group of targets, watches for them to come up, and
+// records the outcome.
+func (s *Server) runWake(ctx context.Context, job inventory.WakeJob, plans []wakePlan) {
+	log := s.log.With("wake_job", job.ID)
+	// Store writes after shutdown must still land: the outcome is what
+	// the audit log keeps.
+	wctx := context.WithoutCancel(ctx)
+	live := make([]*liveTarget, len(job.Targets))
+	groups := map[string][]int{}
+	var order []string
+	for i, t := range job.Targets {
+		live[i] = &liveTarget{t: t}
+		if plans[i].Route == inventory.WakeRouteNone {
+			continue
+		}
+		k := plans[i].key()
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	update := func(lt *liveTarget) {
+		lt.mu.Lock()
+		t := lt.t
+		lt.mu.Unlock()
+		uctx, cancel := context.WithTimeout(wctx, 10*time.Second)
+		defer cancel()
+		if err := s.store.UpdateWakeTarget(uctx, job.ID, t); err != nil {
+			log.Error("record wake target", "mac", t.MAC, "err", err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, k := range order {
+		idx := groups[k]
+		wg.Go(func() {
+			p := plans[idx[0]]
+			ts := make([]*liveTarget, len(idx))
+			for i, n := range idx {
+				ts[i] = live[n]
+			}
+			s.sendWakeGroup(ctx, p, ts)
+			for _, lt := range ts {
+				update(lt)
+			}
+		})
+	}
+	wg.Wait()
+	s.confirmWake(ctx, live, update)
+
+	counts := map[inventory.WakeStatus]int{}
+	var lines []string
+	for _, lt := range live {
+		t := lt.t
+		counts[t.Status]++
+		s.observeWake(wakeOutcome(t.Status))
+		lines = append(lines, wakeTargetSummary(t))
+	}
+	status := inventory.WakeJobDone
+	if ctx.Err() != nil {
+		status = inventory.WakeJobInterrupted
+	}
+	fctx, cancel := context.WithTimeout(wctx, 10*time.Second)
+	defer cancel()
+	done, err := s.store.FinishWakeJob(fctx, job.ID, status)
+	if err != nil {
+		log.Error("finish wake job", "err", err)
+		return
+	}
+	details := fmt.Sprintf("wake job %d %s: %s; %s", job.ID, status, wakeCounts(counts), clip(lines, 20))
+	if err := s.store.Audit(fctx, inventory.AuditEntry{Actor: job.RequestedBy, Action: "wake.outcome",
+		Target: fmt.Sprintf("wake/%d", job.ID), Details: details}); err != nil {
+		log.Error("audit", "action", "wake.outcome", "err", err)
+	}
+	s.emitEvent(fctx, "wake.outcome", s.viewWakeJob(done))
+	log.Info("wake finished", "status", status, "outcome", wakeCounts(counts))
+}
+
+// wakeOutcome is the metric label of a final target status.
+func wakeOutcome(st inventory.WakeStatus) string {
+	switch st {
+	case inventory.WakeConfirmed:
+		return "confirmed"
+	case inventory.WakeFailed:
+		return "failed"
+	case inventory.WakeNoRoute:
+		return "no_route"
+	}
+	return "unconfirmed"
+}
+
+// sendWakeGroup sends one group's packets and marks each target sent or
+// failed.
+func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget) {
+	macs := make([]net.HardwareAddr, len(ts))
+	for i, lt := range ts {
+		macs[i], _ = net.ParseMAC(lt.t.MAC)
+	}
+	// set records one target's result; method "" keeps the route's.
+	set := func(i int, method string, err error) {
+		lt := ts[i]
+		lt.mu.Lock()
+		defer lt.mu.Unlock()
+		if method != "" {
+			lt.t.Method = method
+		}
+		if err != nil {
+			lt.t.Status, lt.t.Detail = inventory.WakeFailed, joinDetail(lt.t.Detail, err.Error())
+			return
+		}
+		lt.t.Status, lt.t.SentAt = inventory.WakeSent, s.opts.Now()
+	}
+	failAll := func(err error) {
+		for i := range ts {
+			set(i, "", err)
+		}
+	}
+	switch p.Route {
+	case inventory.WakeRouteLocal, inventory.WakeRouteDirected:
+		sender := s.wake.sender
+		if p.Route == inventory.WakeRouteDirected {
+			sender.Method = wol.MethodUDP
+		}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		res, err := sender.Send(sctx, p.local, macs)
+		if err != nil {
+			failAll(fmt.Errorf("send from the server via %s: %w", p.Via, err))
+			return
+		}
+		for i, r := range res {
+			set(i, string(r.Method), r.Err)
+		}
+	case inventory.WakeRouteAgent:
+		s.wakeViaAgent(ctx, p, macs, set, failAll)
+	case inventory.WakeRouteSatellite, inventory.WakeRouteAllSatellites:
+		s.sendViaSatellites(ctx, p, macs, set, failAll)
+	default:
+		failAll(fmt.Errorf("route %s cannot send", p.Route))
+	}
+}
+
+// wakeViaAgent hands the MACs to the agent as one task and waits for its
+// report.
+func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.HardwareAddr, set func(int, string, error), failAll func(error)) {
+	o := s.wake.opts
+	task := protocol.Task{Kind: protocol.TaskWake, Deadline: s.opts.Now().Add(o.AgentTimeout),
+		Wake: &protocol.WakeTask{Subnet: p.subnet.String(), Ports: o.Ports}}
+	if len(o.Password) > 0 {
+		task.Wake.Password = wol.FormatPassword(o.Password)
+	}
+	for _, m := range macs {
+		task.Wake.MACs = append(task.Wake.MACs, m.String())
+	}
+	id, err := s.enqueueAgentTask(ctx, p.agentID, task)
+	if err != nil {
+		failAll(fmt.Errorf("queue a wake task for %s: %w", p.Via, err))
+		return
+	}
+	actx, cancel := context.WithTimeout(ctx, o.AgentTimeout)
+	defer cancel()
+	res, err := s.awaitAgentTask(actx, id)
+	switch {
+	case err != nil:
+		failAll(fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, o.AgentTimeout, err))
+		return
+	case res.Error != "":
+		failAll(fmt.Errorf("%s: %s", p.Via, res.Error))
+		return
+	case res.Wake == nil:
+		failAll(fmt.Errorf("%s reported no wake result", p.Via))
+		return
+	}
+	done := make([]bool, len(macs))
+	for _, sent := range res.Wake.Sent {
+		hw, err := net.ParseMAC(sent.MAC)
+		if err != nil {
+			continue
+		}
+		for i, m := range macs {
+			if done[i] || !slices.Equal(hw, m) {
+				continue
+			}
+			done[i] = true
+			var serr error
+			if sent.Error != "" {
+				serr = errors.New(sent.Error)
+			}
+			set(i, sent.Method, serr)
+		}
+	}
+	for i, ok := range done {
+		if !ok {
+			set(i, "", fmt.Errorf("%s did not report this MAC", p.Via))
+		}
+	}
+}
+
+// confirmWake watches sent targets until each is seen up or the confirm
+// timeout passes: an ARP or ICMP probe of its last address from the
+// server, its agent checking in, or a new sighting in the store.
+func (s *Server) confirmWake(ctx context.Context, live []*liveTarget, update func(*liveTarget)) {
+	o := s.wake.opts
+	pending := func() []*liveTarget {
+		var out []*liveTarget
+		for _, lt := range live {
+			if lt.t.Status == inventory.WakeSent {
+				out = append(out, lt)
+			}
+		}
+		return out
+	}
+	if o.ConfirmTimeout < 0 {
+		for _, lt := range pending() {
+			lt.t.Status, lt.t.Detail = inventory.WakeUnconfirmed, joinDetail(lt.t.Detail, "confirmation is off")
+			update(lt)
+		}
+		return
+	}
+	deadline := time.Now().Add(o.ConfirmTimeout)
+	tick := time.NewTicker(o.ProbeInterval)
+	defer tick.Stop()
+	for {
+		ps := pending()
+		if len(ps) == 0 {
+			return
+		}
+		for _, lt := range ps {
+			if by := s.seenSince(ctx, lt.t); by != "" {
+				s.markConfirmed(lt, by)
+				update(lt)
+			}
+		}
+		if ps = pending(); len(ps) > 0 {
+			for lt, by := range s.probeWake(ctx, ps) {
+				s.markConfirmed(lt, by)
+				update(lt)
+			}
+		}
+		if len(pending()) == 0 {
+			return
+		}
+		if !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	why := fmt.Sprintf("not seen up within %s", o.ConfirmTimeout)
+	if ctx.Err() != nil {
+		why = "the server stopped while it watched for the device"
+	}
+	for _, lt := range pending() {
+		lt.t.Status, lt.t.Detail = inventory.WakeUnconfirmed, joinDetail(lt.t.Detail, why)
+		update(lt)
+	}
+}
+
+func (s *Server) markConfirmed(lt *liveTarget, by string) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.t.Status, lt.t.ConfirmedAt, lt.t.ConfirmedBy = inventory.WakeConfirmed, s.opts.Now(), by
+}
+
+// seenSince says how the store shows the target up since its packet left:
+// its agent made contact ("agent") or a scanner saw it ("sighting"); ""
+// when neither.
+func (s *Server) seenSince(ctx context.Context, t inventory.WakeTarget) string {
+	var devs []inventory.Device
+	if t.DeviceID != 0 {
+		det, err := s.store.Device(ctx, t.DeviceID)
+		if err != nil {
+			return ""
+		}
+		devs = append(devs, det.Device)
+	} else if ds, err := s.store.DevicesByMAC(ctx, t.MAC); err == nil {
+		devs = ds
+	}
+	for _, d := range devs {
+		if d.MAC != t.MAC {
+			continue
+		}
+		if d.State == inventory.StateUp && d.LastSeen.After(t.SentAt) {
+			return "sighting"
+		}
+		if d.AgentID != 0 {
+			if a, err := s.store.Agent(ctx, d.AgentID); err == nil && a.LastContact.After(t.SentAt) {
+				return "agent"
+			}
+		}
+	}
+	return ""
+}
+
+// probeWake probes the last addresses of targets once from the server:
+// ARP where it sits on the segment, ICMP and TCP elsewhere. An ARP answer
+// from another MAC (the address was given to someone else) is not the
+// target waking.
+func (s *Server) probeWake(ctx context.Context, ts []*liveTarget) map[*liveTarget]string {
+	byIP := map[netip.Addr][]*liveTarget{}
+	var tokens []string
+	for _, lt := range ts {
+		ip, err := netip.ParseAddr(lt.t.IP)
+		if err != nil || !ip.Is4() {
+			continue
+		}
+		if _, ok := byIP[ip]; !ok {
+			tokens = append(tokens, ip.String())
+		}
+		byIP[ip] = append(byIP[ip], lt)
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	targets, err := discover.ParseTargets(tokens)
+	if err != nil {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, max(2*time.Second, s.wake.opts.ProbeInterval))
+	defer cancel()
+	res, err := discover.Sweep(pctx, targets, discover.Options{Method: discover.MethodAuto, Retries: 1,
+		Timeout: time.Second, NoDNS: true, Rate: 200})
+	if err != nil && res == nil {
+		s.log.Debug("wake: probe", "err", err)
+		return nil
+	}
+	out := map[*liveTarget]string{}
+	for _, h := range res.Hosts {
+		for _, lt := range byIP[h.IP] {
+			if h.MAC != nil && h.MAC.String() != lt.t.MAC {
+				continue
+			}
+			by := "probe"
+			for _, f := range h.FoundBy {
+				if f == "arp" || f == "icmp" || strings.HasPrefix(f, "tcp") {
+					by = f
+					break
+				}
+			}
+			out[lt] = by
+		}
+	}
+	return out
+}
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// wakeTargetSummary is one target in the audit log.
+func wakeTargetSummary(t inventory.WakeTarget) string {
+	who := t.MAC
+	if t.DeviceID != 0 {
+		who = fmt.Sprintf("device %d %s", t.DeviceID, t.MAC)
+	}
+	if t.IP != "" {
+		who += " (" + t.IP + ")"
+	}
+	route := string(t.Route)
+	if t.Via != "" {
+		route += " " + t.Via
+	}
+	out := fmt.Sprintf("%s via %s: %s", who, route, t.Status)
+	if d := t.TookToWake(); d > 0 && t.Status == inventory.WakeConfirmed {
+		out += fmt.Sprintf(" in %s by %s", d.Round(100*time.Millisecond), t.ConfirmedBy)
+	}
+	if t.Detail != "" && t.Status != inventory.WakeConfirmed {
+		out += " (" + t.Detail + ")"
+	}
+	return out
+}
+
+func wakeCounts(counts map[inventory.WakeStatus]int) string {
+	var parts []string
+	for _, st := range []inventory.WakeStatus{inventory.WakeConfirmed, inventory.WakeUnconfirmed, inventory.WakeSent,
+		inventory.WakePending, inventory.WakeFailed, inventory.WakeNoRoute} {
+		if n := counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(st), "_", " ")))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// clip joins lines, at most n of them, saying how many were left out.
+func clip(lines []string, n int) string {
+	if len(lines) <= n {
+		return strings.Join(lines, "; ")
+	}
+	return strings.Join(lines[:n], "; ") + fmt.Sprintf("; and %d more", len(lines)-n)
+}

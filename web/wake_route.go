@@ -1,0 +1,192 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/wol"
+)
+
+// A magic packet only works inside the target's broadcast domain, so each
+// target needs something that sits in its subnet: the server itself, an
+// agent there, or a satellite serving it. The subnet is the device's as
+// the store knows it (from its last address and the subnet's prefix); the
+// packet never goes to the last unicast address, which fails as soon as
+// the router's ARP entry for it expires.
+
+// wakeCandidates is everything that could send into one subnet.
+type wakeCandidates struct {
+	// Local is the server's own way onto the segment; nil when it has no
+	// interface there.
+	Local *wol.Route
+	// Agents are the agents online in the subnet, most recent contact
+	// first.
+	Agents []inventory.Agent
+	// Satellite names a satellite serving the subnet, "" for none.
+	Satellite string
+	// Satellites are every configured satellite, for the all_satellites
+	// fallback.
+	Satellites []string
+	// Broadcast is the subnet's directed broadcast (invalid for /31, /32
+	// and IPv6), for the directed_broadcast fallback.
+	Broadcast netip.Addr
+}
+
+// wakePlan is the route chosen for one target and what it needs to be
+// carried out.
+type wakePlan struct {
+	Route inventory.WakeRoute
+	Via   string
+	// Detail explains a target with no route, or a fallback taken.
+	Detail string
+
+	local      wol.Route // local and directed_broadcast
+	agentID    int64     // agent
+	satellites []string  // satellite (one), all_satellites (every one)
+	subnet     netip.Prefix
+}
+
+// key groups targets that are sent together: one agent task, one SSH
+// session or one socket per group.
+func (p wakePlan) key() string {
+	return string(p.Route) + "|" + p.Via + "|" + p.subnet.String()
+}
+
+// chooseWakeRoute picks the route for a target in subnet: the server's own
+// interface, else an agent online there, else a satellite serving it,
+// else nothing, unless the requester allowed the configured fallback.
+func chooseWakeRoute(subnet netip.Prefix, c wakeCandidates, fallback WakeFallback, allowFallback bool) wakePlan {
+	p := wakePlan{subnet: subnet}
+	switch {
+	case c.Local != nil:
+		p.Route, p.local = inventory.WakeRouteLocal, *c.Local
+		p.Via = c.Local.String()
+		return p
+	case len(c.Agents) > 0:
+		a := c.Agents[0]
+		p.Route, p.agentID = inventory.WakeRouteAgent, a.ID
+		p.Via = agentLabel(a)
+		return p
+	case c.Satellite != "":
+		p.Route, p.satellites = inventory.WakeRouteSatellite, []string{c.Satellite}
+		p.Via = c.Satellite
+		return p
+	}
+	p.Route = inventory.WakeRouteNone
+	what := "the server has no interface in " + subnet.String() + ", no agent there is online and no satellite serves it"
+	switch {
+	case !subnet.IsValid():
+		what = "the subnet is unknown: the MAC is not in the inventory; give the subnet with the request"
+		return wakePlan{Route: inventory.WakeRouteNone, Detail: what}
+	case fallback == WakeFallbackNone:
+		p.Detail = what + "; no fallback is configured (wake.fallback)"
+	case !allowFallback:
+		p.Detail = what + fmt.Sprintf("; the fallback %s is available: ask for it (\"fallback\": true)", fallback)
+	case fallback == WakeFallbackDirected && !c.Broadcast.IsValid():
+		p.Detail = what + "; the subnet has no directed broadcast for the fallback"
+	case fallback == WakeFallbackDirected:
+		p.Route, p.local = inventory.WakeRouteDirected, wol.Route{Broadcast: c.Broadcast}
+		p.Via = c.Broadcast.String()
+		p.Detail = "fallback: UDP to the directed broadcast through the routers, which often drop it"
+	case fallback == WakeFallbackAllSatellites && len(c.Satellites) == 0:
+		p.Detail = what + "; no satellite is configured for the fallback"
+	case fallback == WakeFallbackAllSatellites:
+		p.Route, p.satellites = inventory.WakeRouteAllSatellites, c.Satellites
+		p.Via = strings.Join(c.Satellites, ", ")
+		p.Detail = "fallback: every satellite sends it"
+	}
+	return p
+}
+
+func agentLabel(a inventory.Agent) string {
+	if a.Hostname != "" && a.Hostname != "-" {
+		return fmt.Sprintf("%s (agent %d)", a.Hostname, a.ID)
+	}
+	return fmt.Sprintf("agent %d", a.ID)
+}
+
+// onlineAgents keeps the agents whose last contact is within online of now
+// and that hold an address in subnet, most recent first.
+func onlineAgents(agents []inventory.Agent, subnet netip.Prefix, now time.Time, online time.Duration) []inventory.Agent {
+	var out []inventory.Agent
+	for _, a := range agents {
+		if a.LastContact.IsZero() || now.Sub(a.LastContact) > online {
+			continue
+		}
+		if !agentIn(a, subnet) {
+			continue
+		}
+		out = append(out, a)
+	}
+	slices.SortStableFunc(out, func(a, b inventory.Agent) int { return b.LastContact.Compare(a.LastContact) })
+	return out
+}
+
+func agentIn(a inventory.Agent, subnet netip.Prefix) bool {
+	for _, n := range a.NICs {
+		for _, addr := range n.Addresses {
+			p, err := netip.ParsePrefix(addr)
+			if err != nil {
+				if ip, err := netip.ParseAddr(addr); err == nil && subnet.Contains(ip) {
+					return true
+				}
+				continue
+			}
+			if subnet.Contains(p.Addr()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wakeRouter gathers candidates, once per subnet of a request.
+type wakeRouter struct {
+	s        *Server
+	ifaces   []wol.Interface
+	ifaceErr error
+	cache    map[netip.Prefix]wakeCandidates
+}
+
+func (s *Server) newWakeRouter() *wakeRouter {
+	r := &wakeRouter{s: s, cache: map[netip.Prefix]wakeCandidates{}}
+	r.ifaces, r.ifaceErr = wol.LocalInterfaces()
+	if r.ifaceErr != nil {
+		s.log.Warn("wake: list local interfaces", "err", r.ifaceErr)
+	}
+	return r
+}
+
+// candidates finds what can send into subnet (subnetID: the store's
+// subnet, 0 when the prefix is not one).
+func (r *wakeRouter) candidates(ctx context.Context, subnet netip.Prefix, subnetID int64) (wakeCandidates, error) {
+	if c, ok := r.cache[subnet]; ok {
+		return c, nil
+	}
+	var c wakeCandidates
+	if rt, err := wol.FindRoute(r.ifaces, subnet); err == nil {
+		c.Local = &rt
+	} else if !errors.Is(err, wol.ErrNoRoute) {
+		return c, err
+	}
+	q := inventory.AgentQuery{SubnetID: subnetID, Limit: 1000}
+	agents, err := r.s.store.Agents(ctx, q)
+	if err != nil {
+		return c, err
+	}
+	c.Agents = onlineAgents(agents, subnet, r.s.opts.Now(), r.s.wake.opts.AgentOnline)
+	if c.Satellite, c.Satellites, err = r.s.wakeSatellites(ctx, subnet); err != nil {
+		return c, err
+	}
+	if b, err := wol.DirectedBroadcast(subnet); err == nil {
+		c.Broadcast = b
+	}
+	r.cache[subnet] = c
+	return c, nil
+}
