@@ -174,7 +174,9 @@ func TestLabSatellite(t *testing.T) {
 			goneTook = time.Since(start)
 		})
 		var good []satellite.Result
-		wg.Go(func() { good, goodErr = satellite.Wake(ctx, sl.config(ecdsa), sl.bcast, "", macs(t, "02:00:5e:30:00:08")) })
+		wg.Go(func() {
+			good, goodErr = satellite.Wake(ctx, sl.config(ecdsa), sl.bcast, "", macs(t, "02:00:5e:30:00:08"))
+		})
 		wg.Wait()
 		if deadErr == nil || !strings.Contains(deadErr.Error(), "connect to satellite dead") {
 			t.Errorf("closed port: %v", deadErr)
