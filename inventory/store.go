@@ -29,6 +29,7 @@ type Store interface {
 	SatelliteStore  // satellite.go: SSH satellites, their keys and subnets
 	WebhookStore    // webhook.go: webhooks and their deliveries
 	TypeRuleStore   // typerule.go: admin device types kept in the store, and settings
+	OCSStore        // ocs.go: what the OCS agent protocol adds to agent machines
 	Close() error
 }
 

@@ -1,0 +1,359 @@
+package web_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/lanscout/lanscout/agent/ocs"
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/web"
+)
+
+const (
+	unixAgentUA   = "OCS-NG_unified_unix_agent_v2.10.0"
+	sampleDevice  = "ocsp-agent-2026-11-22-02-31-32"
+	ocsSampleDir  = "../agent/ocs/testdata"
+	ocsTestSubnet = "10.88.1.0/24"
+)
+
+func ocsSample(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(ocsSampleDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func zlibBytes(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func ocsEnabled(_ *inventory.Options, o *web.Options) { o.OCS.Enabled = true }
+
+// ocsPost posts a body as an OCS agent does and returns the status and
+// the decoded reply (or the error text).
+type ocsCall struct {
+	body      []byte
+	ua        string
+	user, pwd string
+	path      string
+}
+
+func (f *fixture) ocs(c ocsCall) (int, http.Header, []byte) {
+	f.t.Helper()
+	if c.path == "" {
+		c.path = "/ocsinventory"
+	}
+	req, err := http.NewRequest(http.MethodPost, f.ts.URL+c.path, bytes.NewReader(c.body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-compress")
+	req.Header.Set("Pragma", "no-cache")
+	if c.ua == "" {
+		c.ua = unixAgentUA
+	}
+	req.Header.Set("User-Agent", c.ua)
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.pwd)
+	}
+	resp, err := f.ts.Client().Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		doc, _, err := ocs.DecodeBytes(b, ocs.Limits{})
+		if err != nil {
+			f.t.Fatalf("reply does not decode: %v", err)
+		}
+		b = doc
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// TestOCSPrologEncodings: the captured prolog, in each encoding, is
+// answered SEND in the same encoding and counted as a contact.
+func TestOCSPrologEncodings(t *testing.T) {
+	f := newFixture(t, ocsEnabled)
+	plain := ocsSample(t, "prolog-request.xml")
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(plain)
+	w.Close()
+	for i, c := range []struct {
+		name string
+		body []byte
+		enc  ocs.Encoding
+	}{
+		{"zlib from Perl", ocsSample(t, "prolog-request.zlib"), ocs.Zlib},
+		{"gzip", gz.Bytes(), ocs.Gzip},
+		{"plain", plain, ocs.Plain},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/ocsinventory", bytes.NewReader(c.body))
+			req.Header.Set("User-Agent", unixAgentUA)
+			resp, err := f.ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := readBody(t, resp)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.StatusCode, raw)
+			}
+			doc, enc, err := ocs.DecodeBytes([]byte(raw), ocs.Limits{})
+			if err != nil || enc != c.enc {
+				t.Fatalf("reply encoding %s %v, want %s", enc, err, c.enc)
+			}
+			want := ocsSample(t, "prolog-reply-send.golden.xml")
+			if !bytes.Equal(doc, want) {
+				t.Errorf("reply\n%s\nwant\n%s", doc, want)
+			}
+			a, err := f.store.AgentByUID(context.Background(), sampleDevice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Kind != inventory.AgentOCS || a.Fidelity != i+1 {
+				t.Errorf("agent %+v: want kind ocs, fidelity %d", a, i+1)
+			}
+			st, err := f.store.OCSAgent(context.Background(), a.ID)
+			if err != nil || st.UserAgent != unixAgentUA || st.LastProlog.IsZero() || st.AskedCIDR != "" {
+				t.Errorf("OCS state %+v %v", st, err)
+			}
+		})
+	}
+}
+
+// TestOCSInventory: the captured inventory makes an OCS agent machine with
+// its NICs, keeps the other sections raw, and records its IpDiscover
+// hosts as a scan of the subnet by that agent.
+func TestOCSInventory(t *testing.T) {
+	f := newFixture(t, ocsEnabled)
+	ctx := context.Background()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: ocsTestSubnet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _, reply := f.ocs(ocsCall{body: ocsSample(t, "inventory-request.zlib")})
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, reply)
+	}
+	if want := ocsSample(t, "inventory-reply.xml"); !bytes.Equal(reply, want) {
+		t.Errorf("reply\n%s\nwant\n%s", reply, want)
+	}
+	a, err := f.store.AgentByUID(ctx, sampleDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Kind != inventory.AgentOCS || a.Hostname != "ocsp-agent" || a.OSName != "Debian GNU/Linux 12" || a.Version != "2.10.0" {
+		t.Errorf("agent %+v", a.AgentInventory)
+	}
+	if len(a.NICs) != 1 {
+		t.Fatalf("NICs %+v, want eth0 once", a.NICs)
+	}
+	n := a.NICs[0]
+	if n.Name != "eth0" || n.MAC != "02:88:01:00:00:0a" || n.State != "up" || n.Kind != inventory.NICWired ||
+		strings.Join(n.Addresses, " ") != "10.88.1.10/24 fe80::88:1ff:fe00:a/64" {
+		t.Errorf("NIC %+v", n)
+	}
+	page, err := f.store.Devices(ctx, inventory.DeviceQuery{SubnetID: sn.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 11 {
+		t.Fatalf("%d devices in %s, want the 11 the agent found", page.Total, ocsTestSubnet)
+	}
+	var gw inventory.Device
+	for _, d := range page.Devices {
+		if d.IP == "10.88.1.1" {
+			gw = d
+		}
+		if strings.Join(d.FoundBy, ",") != "ocs-ipdiscover" {
+			t.Errorf("%s found by %v", d.IP, d.FoundBy)
+		}
+	}
+	if gw.MAC != "02:88:01:00:00:01" || gw.Name != "lab-gw" {
+		t.Errorf("gateway %+v", gw)
+	}
+	detail, err := f.store.Device(ctx, gw.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range detail.Sightings {
+		if s.Scanner != (inventory.Scanner{Kind: inventory.ScannerAgent, ID: sampleDevice}) {
+			t.Errorf("sighting %+v not by the agent", s)
+		}
+	}
+	runs, err := f.store.ScanRuns(ctx, sn.ID, 5)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v %v", runs, err)
+	}
+	if r := runs[0]; r.Method != "ocs-ipdiscover" || r.Status != inventory.ScanDone || r.Stats.Recorded != 11 || r.Stats.Addresses != 254 {
+		t.Errorf("run %+v", r)
+	}
+	st, err := f.store.OCSAgent(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ScannedCIDR != ocsTestSubnet || st.ScannedSubnetID != sn.ID || st.Hosts != 11 || st.LastScanID != runs[0].ID ||
+		st.Note != "sent IpDiscover results without being asked" {
+		t.Errorf("OCS state %+v", st)
+	}
+
+	// The page and the API show it.
+	f.user("vera", inventory.RoleViewer)
+	c, _ := f.login("vera", testPassword)
+	resp, err := c.Get(f.ts.URL + "/ocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, resp)
+	for _, want := range []string{"ocsp-agent", sampleDevice, unixAgentUA, ocsTestSubnet, "without being asked"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/ocs lacks %q", want)
+		}
+	}
+	var out struct{ Agents []inventory.OCSAgent }
+	if code := f.api(f.tokens[inventory.RoleViewer], http.MethodGet, "/api/v1/ocs/agents", nil, &out); code != http.StatusOK || len(out.Agents) != 1 {
+		t.Errorf("API: %d %+v", code, out)
+	}
+}
+
+// TestOCSRefusals: bad bodies, identities and queries get a 400 (an
+// unknown agent's prolog a STOP) and store nothing.
+func TestOCSRefusals(t *testing.T) {
+	f := newFixture(t, ocsEnabled)
+	ctx := context.Background()
+	if _, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: ocsTestSubnet}); err != nil {
+		t.Fatal(err)
+	}
+	inv := ocsSample(t, "inventory-request.xml")
+	withID := func(id string) []byte {
+		return zlibBytes(t, bytes.Replace(inv, []byte(sampleDevice), []byte(id), 1))
+	}
+	random := make([]byte, 1536<<10)
+	rand.Read(random)
+	bomb := zlibBytes(t, append(inv[:len(inv)-20], bytes.Repeat([]byte(" "), 30<<20)...))
+	zlibInv := ocsSample(t, "inventory-request.zlib")
+	cases := []struct {
+		name   string
+		call   ocsCall
+		status int
+		want   string
+	}{
+		{"garbage", ocsCall{body: []byte("hello")}, 400, "malformed body"},
+		{"empty", ocsCall{body: nil}, 400, "malformed body"},
+		{"truncated zlib", ocsCall{body: zlibInv[:len(zlibInv)/2]}, 400, "malformed body"},
+		{"not XML", ocsCall{body: zlibBytes(t, []byte("<REQUEST><QUERY>INVENTORY"))}, 400, "malformed body"},
+		{"oversized", ocsCall{body: random}, 400, "too large"},
+		{"zip bomb", ocsCall{body: bomb}, 400, "inflates too much"},
+		{"no DEVICEID", ocsCall{body: zlibBytes(t, []byte("<REQUEST><QUERY>PROLOG</QUERY></REQUEST>"))}, 400, "DEVICEID"},
+		{"bad DEVICEID", ocsCall{body: withID("ocsp-agent")}, 400, "DEVICEID"},
+		{"bad DEVICEID date", ocsCall{body: withID("ocsp-agent-2026-13-22-02-31-32")}, 400, "DEVICEID"},
+		{"unknown query", ocsCall{body: zlibBytes(t, []byte("<REQUEST><DEVICEID>"+sampleDevice+"</DEVICEID><QUERY>DOWNLOAD</QUERY></REQUEST>"))}, 400, "not supported"},
+		{"inventory without content", ocsCall{body: zlibBytes(t, []byte("<REQUEST><DEVICEID>"+sampleDevice+"</DEVICEID><QUERY>INVENTORY</QUERY></REQUEST>"))}, 400, "without CONTENT"},
+		{"inventory from a browser", ocsCall{body: zlibInv, ua: "Mozilla/5.0"}, 400, "User-Agent"},
+		{"inventory from an unknown agent", ocsCall{body: zlibInv, ua: "GLPI-Agent_v1.5"}, 400, "no known OCS agent"},
+		{"prolog from curl", ocsCall{body: ocsSample(t, "prolog-request.zlib"), ua: "curl/8.0"}, 200, "<RESPONSE>STOP</RESPONSE>"},
+	}
+	if len(bomb) > 1<<20 {
+		t.Fatalf("the bomb is %d bytes, over the body limit: it would not test the ratio", len(bomb))
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, _, body := f.ocs(c.call)
+			if status != c.status || !strings.Contains(string(body), c.want) {
+				t.Fatalf("status %d %q, want %d with %q", status, body, c.status, c.want)
+			}
+			agents, err := f.store.Agents(ctx, inventory.AgentQuery{})
+			if err != nil || len(agents) != 0 {
+				t.Fatalf("agents stored: %+v %v", agents, err)
+			}
+			db, err := f.store.Dashboard(ctx)
+			if err != nil || db.Devices != 0 {
+				t.Fatalf("devices stored: %d %v", db.Devices, err)
+			}
+		})
+	}
+	// The endpoint takes POST only.
+	resp, err := f.ts.Client().Get(f.ts.URL + "/ocsinventory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+}
+
+func TestOCSBasicAuth(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("hashed secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(_ *inventory.Options, o *web.Options) {
+		o.OCS = web.OCSOptions{Enabled: true, Path: "/ocs-agents", Realm: "lab realm", Users: []web.OCSUser{
+			{Name: "hashed", BcryptHash: string(hash)},
+			{Name: "plain", Password: "plain secret"},
+		}}
+	})
+	prolog := ocsSample(t, "prolog-request.zlib")
+	cases := []struct {
+		name, user, pwd string
+		status          int
+	}{
+		{"none", "", "", 401},
+		{"wrong password", "hashed", "plain secret", 401},
+		{"unknown user", "nobody", "hashed secret", 401},
+		{"wrong plain password", "plain", "plain secre", 401},
+		{"bcrypt user", "hashed", "hashed secret", 200},
+		{"plain user", "plain", "plain secret", 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, h, body := f.ocs(ocsCall{body: prolog, user: c.user, pwd: c.pwd, path: "/ocs-agents"})
+			if status != c.status {
+				t.Fatalf("status %d (%s), want %d", status, body, c.status)
+			}
+			if status == 401 && h.Get("WWW-Authenticate") != `Basic realm="lab realm"` {
+				t.Errorf("challenge %q", h.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	// The default path is not served when another is configured.
+	if status, _, _ := f.ocs(ocsCall{body: prolog, user: "plain", pwd: "plain secret"}); status != http.StatusNotFound {
+		t.Errorf("default path: %d", status)
+	}
+}
+
+func TestOCSDisabledByDefault(t *testing.T) {
+	f := newFixture(t)
+	if status, _, _ := f.ocs(ocsCall{body: ocsSample(t, "prolog-request.zlib")}); status != http.StatusNotFound {
+		t.Errorf("status %d, want 404", status)
+	}
+}
