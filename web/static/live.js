@@ -8,16 +8,16 @@
 
   function describe(p) {
     var parts = [];
-    if (p.phase === "starting") { parts.push("Starting"); }
+    if (p.phase === "starting") { parts.push("Scanning"); }
     else if (p.phase === "sweep") {
-      parts.push(p.total ? "Sweeping" + (p.pass > 1 ? " (pass " + p.pass + ")" : "") + ": " + p.sent + " of " + p.total + " addresses probed" : "Sweeping");
+      parts.push(p.total ? "Scanning" + (p.pass > 1 ? " (pass " + p.pass + ")" : "") + ": " + p.sent + " of " + p.total + " addresses probed" : "Scanning");
     } else if (p.phase === "storing") { parts.push("Storing the results"); }
     else if (p.phase === "remote") { parts.push("Running on " + p.scanner.kind + (p.scanner.id ? " " + p.scanner.id : "")); }
     else if (p.phase === "ended") { parts.push("Scan " + p.status); }
     if (p.found) { parts.push(p.found + " answered"); }
     parts.push(p.recorded + " device" + (p.recorded === 1 ? "" : "s") + " stored");
     if (p.snmp_answered) { parts.push(p.snmp_answered + " answered SNMP"); }
-    if (p.elapsed_s) { parts.push(Math.round(p.elapsed_s) + " s"); }
+    if (p.elapsed_s >= 1) { parts.push(Math.round(p.elapsed_s) + " s"); }
     var s = parts.join(" · ");
     if (p.error) { s += " — " + p.error; }
     return s;
@@ -55,8 +55,21 @@
     var list = box.dataset.devices ? document.getElementById(box.dataset.devices) : null;
     var es = new EventSource(box.dataset.events);
     box.classList.add("live-on");
+    // The clock ticks between events: a scan waiting on slow devices
+    // sends none for a while. Elapsed time is the server's, plus the time
+    // since its last event, so the clocks need not agree.
+    var last = null, lastAt = 0;
+    var tick = window.setInterval(function () {
+      if (last && last.status === "running") {
+        var p = Object.assign({}, last);
+        p.elapsed_s = last.elapsed_s + (Date.now() - lastAt) / 1000;
+        text(status, describe(p));
+      }
+    }, 1000);
     es.addEventListener("progress", function (ev) {
       var p = JSON.parse(ev.data);
+      last = p;
+      lastAt = Date.now();
       text(status, describe(p));
       if (bar) {
         if (p.phase === "sweep" && p.total > 0) { bar.max = p.total; bar.value = p.sent; }
@@ -67,6 +80,7 @@
     es.addEventListener("device", function (ev) { addDevice(list, JSON.parse(ev.data)); });
     es.addEventListener("end", function (ev) {
       es.close();
+      window.clearInterval(tick);
       var run = JSON.parse(ev.data);
       box.classList.remove("live-on");
       box.classList.add("live-ended");
