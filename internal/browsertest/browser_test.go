@@ -47,7 +47,7 @@ func TestBrowser(t *testing.T) {
 	base := startServer(t, map[string]string{
 		"LANSCOUT_ADMIN_PASSWORD": adminPassword,
 		"LANSCOUT_SNMP_PORT":      strconv.Itoa(int(sim.Devices[0].Addr.Port())),
-		"LANSCOUT_SNMP_TIMEOUT":   "700ms",
+		"LANSCOUT_SNMP_TIMEOUT":   "8s", // see the pause below
 		"LANSCOUT_SNMP_RETRIES":   "1",
 	})
 	b := newBrowser(t, chromium, base, shots)
@@ -87,11 +87,33 @@ func TestBrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf("a[href^='/subnets/']:not([href$='/map'])"))))
 	b.waitJS(`/^\/subnets\/\d+$/.test(location.pathname)`)
 	subnetPath := b.path()
+	// The simulator is stopped (SIGSTOP) while the scan starts: its SNMP
+	// requests wait in the socket until it resumes, well within the SNMP
+	// timeout, so the scan is seen running, on both pages, before any
+	// device arrives.
+	if err := sim.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := true
+	defer func() {
+		if paused {
+			sim.Resume()
+		}
+	}()
 	b.do(chromedp.Click(chromedp.CSS("form.scan-now button")))
 	b.waitJS(`location.search === '?done=scan'`)
-	b.waitJS(`document.querySelector('.live.live-on, .live.live-ended') !== null`)
-	b.waitJS(fmt.Sprintf(`document.querySelectorAll('#live-devices li').length >= 1`))
+	b.waitJS(`document.querySelector('.live.live-on') !== null`)
+	b.waitJS(`document.querySelector('.live-status').textContent.includes('Scanning')`)
 	b.shot("05-subnet-scanning")
+	b.do(chromedp.Navigate(base + "/subnets"))
+	b.waitJS(`document.querySelector('.subnet-live.live-on') !== null`)
+	b.shot("05b-subnets-scanning")
+	b.do(chromedp.Navigate(base + subnetPath))
+	b.waitJS(`document.querySelector('.live.live-on') !== null`)
+	if err := sim.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	paused = false
 	b.waitJS(fmt.Sprintf(`document.querySelectorAll('#live-devices li').length >= %d`, len(labDevices)))
 	b.waitJS(`document.querySelector('.live.live-ended') !== null`)
 	if s := b.text(".live-status"); !strings.Contains(s, "Scan done") {
