@@ -131,7 +131,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("web: trusted proxies: %w", err)
 	}
 	e.HandleMethodNotAllowed = true
-	e.Use(s.logRequests, s.recover)
+	e.Use(s.observeRequest, s.logRequests, s.recover) // observeRequest: monitoring.go, API latency for /metrics
 	s.routes(e)
 	s.engine = e
 
