@@ -131,3 +131,24 @@ func TestWakeDue(t *testing.T) {
 		})
 	}
 }
+
+func TestSatelliteBroadcast(t *testing.T) {
+	sat := inventory.Satellite{Name: "s1", Subnets: []string{"10.5.0.0/16", "10.6.1.0/24"}}
+	cases := []struct {
+		target string
+		want   string
+	}{
+		{"10.5.3.0/24", "10.5.3.255"},   // narrower than what it serves: the target's own
+		{"10.6.0.0/16", "10.6.1.255"},   // wider: the segment the satellite knows
+		{"10.7.0.0/24", "10.5.255.255"}, // not served: its own first segment (all_satellites)
+	}
+	for _, tc := range cases {
+		got, err := satelliteBroadcast(sat, netip.MustParsePrefix(tc.target))
+		if err != nil || got.String() != tc.want {
+			t.Errorf("%s: %s, %v; want %s", tc.target, got, err, tc.want)
+		}
+	}
+	if _, err := satelliteBroadcast(inventory.Satellite{Name: "empty"}, netip.MustParsePrefix("10.7.0.0/24")); err == nil {
+		t.Error("a satellite serving nothing has a broadcast")
+	}
+}
