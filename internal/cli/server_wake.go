@@ -99,9 +99,10 @@ func (c *wakeConfig) apply(o *web.Options, d serverDeps) error {
 	return nil
 }
 
-// satellitesConfig is a section of the server configuration (scaffold: filled in by its owner).
-type satellitesConfig struct{}
+// satellitesConfig is the satellites section: a list of SSH satellites,
+// stored at start (satellite.go has the rest).
+type satellitesConfig []satelliteEntry
 
-func (c *satellitesConfig) validate() error { return nil }
+func (c *satellitesConfig) validate() error { return validateSatellites(*c) }
 
-func (c *satellitesConfig) apply(o *web.Options, d serverDeps) error { return nil }
+func (c *satellitesConfig) apply(o *web.Options, d serverDeps) error { return applySatellites(*c, d) }

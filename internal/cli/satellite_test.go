@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/web"
+)
+
+func TestSatellitesConfig(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "sat_key")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	hk, _ := ssh.NewPublicKey(hostPub)
+	hostKey := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hk)))
+	write := func(body string) string {
+		p := filepath.Join(dir, "lanscout.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := `satellites:
+  - name: branch-1
+    address: 10.20.0.5
+    user: wol
+    key_file: ` + keyFile + `
+    host_key: "` + hostKey + `"
+    subnets: [10.20.0.0/24, 10.21.0.7/24]
+  - name: branch-2
+    address: sat2.example.org
+    port: 2222
+    user: wol
+    key_file: ` + keyFile + `
+    subnets: [10.30.0.0/16]
+    wake_command: "lanscout wake --broadcast {broadcast} {macs}"
+`
+	cfg, err := loadServerConfig([]string{"--config", write(good), "--data", dir}, io.Discard, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Satellites) != 2 || cfg.Satellites[1].Port != 2222 {
+		t.Fatalf("parsed %+v", cfg.Satellites)
+	}
+
+	for _, bad := range []struct{ yaml, want string }{
+		{strings.Replace(good, "user: wol\n    key_file", "user: wol\n    keyfile: x\n    key_file", 1), "keyfile"},
+		{strings.Replace(good, `"lanscout wake --broadcast {broadcast} {macs}"`, `"wakeonlan {macs}; reboot"`, 1), "invalid wake command"},
+		{strings.Replace(good, "10.30.0.0/16", "10.30.0.0/33", 1), "not an IPv4 CIDR"},
+		{strings.Replace(good, "name: branch-2", "name: branch-1", 1), "used twice"},
+		{strings.Replace(good, hostKey, "ssh-ed25519 nope", 1), "host key"},
+		{strings.Replace(good, "key_file: "+keyFile+"\n    subnets: [10.30", "key_file: /no/such/key\n    subnets: [10.30", 1), "/no/such/key"},
+	} {
+		_, err := loadServerConfig([]string{"--config", write(bad.yaml), "--data", dir}, io.Discard, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("want an error mentioning %q, got %v", bad.want, err)
+		}
+	}
+
+	store, err := inventory.OpenSQLite(t.Context(), dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := serverDeps{store: store, logger: slog.New(slog.DiscardHandler), cfg: &cfg}
+	for range 2 { // applied at every start: the second changes nothing
+		if err := cfg.Satellites.apply(&web.Options{}, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sats, err := store.Satellites(t.Context())
+	if err != nil || len(sats) != 2 {
+		t.Fatalf("stored %+v, %v", sats, err)
+	}
+	b1, b2 := sats[0], sats[1]
+	if b1.Source != "config" || b1.KeyFile != keyFile || b1.HostKey != hostKey || b1.Fingerprint != ssh.FingerprintSHA256(hk) ||
+		strings.Join(b1.Subnets, ",") != "10.20.0.0/24,10.21.0.0/24" || b1.WakeCommand != "wakeonlan -i {broadcast} {macs}" {
+		t.Errorf("branch-1 %+v", b1)
+	}
+	if b2.Trusted() || b2.Port != 2222 || b2.WakeCommand != "lanscout wake --broadcast {broadcast} {macs}" {
+		t.Errorf("branch-2 %+v", b2)
+	}
+	entries, _, err := store.AuditLog(t.Context(), inventory.AuditQuery{Action: "satellite.trust"})
+	if err != nil || len(entries) != 1 {
+		t.Errorf("trust audited %d times (%v), want once", len(entries), err)
+	}
+}
