@@ -179,6 +179,9 @@ type subnetView struct {
 	Created     time.Time            `json:"created"`
 	Updated     time.Time            `json:"updated"`
 	RunningScan int64                `json:"running_scan,omitempty"`
+	// Scanners is who scans the subnet (election.go); only GET of one
+	// subnet fills it in.
+	Scanners []ScannerView `json:"scanners,omitzero"`
 }
 
 type scheduleView struct {
@@ -259,7 +262,14 @@ func (s *Server) apiSubnet(c *gin.Context) {
 		s.storeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.viewSubnet(sn))
+	v := s.viewSubnet(sn)
+	el, err := s.subnetElection(c.Request.Context(), id)
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	v.Scanners = el.Scanners
+	c.JSON(http.StatusOK, v)
 }
 
 func (s *Server) apiCreateSubnet(c *gin.Context) {

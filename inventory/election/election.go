@@ -532,6 +532,10 @@ func (r *round) subnet(sn Subnet, cs []candidacy, prev []Seat, pins map[int64]bo
 		for _, c := range sortedByID(res.Candidates) {
 			if c.Pinned && c.Eligible && len(seats) < capacity {
 				take(c, "pinned by an admin")
+				if _, ok := held[c.AgentID]; !ok {
+					r.events = append(r.events, Event{Kind: Elected, SubnetID: sn.ID, AgentID: c.AgentID, Score: c.Score,
+						Reason: "pinned by an admin; " + c.Reason})
+				}
 			}
 		}
 	}
