@@ -47,7 +47,7 @@ func (s *SQLite) ElectionInput(ctx context.Context) (ElectionInput, error) {
 		idx[a.ID] = i
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT n.id, n.agent_id, n.name, n.kind, n.state, a.address
-		FROM agent_nics n LEFT JOIN agent_addresses a ON a.nic_id = n.id ORDER BY n.agent_id, n.id, a.id`)
+		FROM agent_nics n LEFT JOIN agent_addresses a ON a.nic_id = n.id ORDER BY n.agent_id, n.id`)
 	if err != nil {
 		return fail("NICs", err)
 	}

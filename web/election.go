@@ -181,7 +181,11 @@ func (s *Server) reelect(ctx context.Context, why string) error {
 		return nil
 	}
 	e.mu.Unlock()
-	return s.electNow(ctx, why)
+	// A contact's request may end before the round does; the round is
+	// the election's, not the request's.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return s.electNow(rctx, why)
 }
 
 // electNow runs a round now, waiting for one in progress: admin changes

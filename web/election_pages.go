@@ -115,7 +115,7 @@ func (st *electionState) subnetView(r *election.Result, detail bool) subnetElect
 	for _, c := range r.Candidates {
 		v.Candidates = append(v.Candidates, candidateView{AgentID: c.AgentID, Name: c.Name, Address: c.Address.String(),
 			NIC: c.NIC, Eligible: c.Eligible, Elected: elected[c.AgentID], Pinned: c.Pinned, Never: st.agentNever[c.AgentID],
-			Score: c.Score, Parts: c.Parts, Reason: c.Reason})
+			Score: c.Score, Parts: c.Parts, Reason: c.Explain()})
 	}
 	return v
 }

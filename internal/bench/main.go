@@ -43,6 +43,7 @@ func sections() []section {
 		arpSection(),
 		snmpSection(),
 		inventorySection(),
+		electionSection(),
 	}
 }
 
