@@ -51,6 +51,9 @@ type EnrollmentStore interface {
 	SetAgentHello(ctx context.Context, agentID int64, capabilities []string, poll time.Duration) error
 	// SetAgentInventoryHash notes the hash of the inventory last stored.
 	SetAgentInventoryHash(ctx context.Context, agentID int64, hash string) error
+	// AgentRaw returns the inventory document an agent last sent as
+	// stored (Agent leaves it out), "" when none.
+	AgentRaw(ctx context.Context, agentID int64) (string, error)
 
 	// CreateAgentTask stores a pending task (ID made when empty) and
 	// returns it.

@@ -285,6 +285,19 @@ func (s *SQLite) SetAgentInventoryHash(ctx context.Context, agentID int64, hash 
 	return nil
 }
 
+// AgentRaw implements EnrollmentStore.
+func (s *SQLite) AgentRaw(ctx context.Context, agentID int64) (string, error) {
+	var raw string
+	err := s.r.QueryRowContext(ctx, `SELECT raw FROM agents WHERE id = ?`, agentID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get inventory of agent %d: %w", agentID, err)
+	}
+	return raw, nil
+}
+
 const agentTaskCols = `id, agent_id, kind, subnet_id, scan_id, payload, status, next_batch, created_at, delivered_at,
 	finished_at, deadline, error, result`
 
