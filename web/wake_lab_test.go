@@ -1,0 +1,527 @@
+package web_test
+
+// The wake lab tests run a real server inside the lab's scanner namespace:
+// the server picks routes from the interfaces it sees and opens its
+// sockets from goroutines a test cannot pin, so the test re-executes its
+// own binary under `ip netns exec` as TestWakeLabServerProcess. That
+// process serves HTTP on a Unix socket in the test's temporary directory
+// (Unix sockets are not in any network namespace), so the test drives the
+// real API from outside while packets stay in the lab. Sinks in the
+// target namespaces (internal/woltest) see what arrives.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lanscout/lanscout/internal/lab"
+	"github.com/lanscout/lanscout/internal/lab/labtest"
+	"github.com/lanscout/lanscout/internal/sshtest"
+	"github.com/lanscout/lanscout/internal/woltest"
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/satellite"
+	"github.com/lanscout/lanscout/scan"
+	"github.com/lanscout/lanscout/web"
+	"github.com/lanscout/lanscout/wol"
+)
+
+const wakeLabEnv = "LANSCOUT_WAKE_LAB_SERVER"
+
+// labServerConfig is what the re-executed server is told.
+type labServerConfig struct {
+	Data           string        `json:"data"`
+	Socket         string        `json:"socket"`
+	Fallback       string        `json:"fallback"`
+	Method         string        `json:"method"`
+	ConfirmTimeout time.Duration `json:"confirm_timeout"`
+	ProbeInterval  time.Duration `json:"probe_interval"`
+}
+
+// TestWakeLabServerProcess is the server of the wake lab tests when the
+// test binary is re-executed inside a lab namespace.
+func TestWakeLabServerProcess(t *testing.T) {
+	raw := os.Getenv(wakeLabEnv)
+	if raw == "" {
+		t.Skip("helper process for the wake lab tests")
+	}
+	var cfg labServerConfig
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	store, err := inventory.OpenSQLite(ctx, cfg.Data, inventory.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	fb, err := web.ParseWakeFallback(cfg.Fallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	method, err := wol.ParseMethod(cfg.Method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Options{Store: store, Logger: log, ScheduleCheck: -1, Wake: web.WakeOptions{
+		Fallback: fb, Method: method, ConfirmTimeout: cfg.ConfirmTimeout, ProbeInterval: cfg.ProbeInterval,
+		ScheduleCheck: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", cfg.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hs.Shutdown(sctx)
+	if err := srv.Close(sctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// labServer is a server running in a lab namespace, driven over its
+// Unix socket.
+type labServer struct {
+	t      *testing.T
+	client *http.Client
+	tokens map[inventory.Role]string
+	logs   *syncBuf
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startLabServer seeds a store with seed, then runs the server in
+// namespace ns with cfg's wake settings.
+func startLabServer(t *testing.T, l *lab.Lab, ns string, cfg labServerConfig, seed func(context.Context, inventory.Store)) *labServer {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg.Data, cfg.Socket = dir, filepath.Join(dir, "web.sock")
+	store, err := inventory.OpenSQLite(ctx, dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := &labServer{t: t, tokens: map[inventory.Role]string{}, logs: &syncBuf{}}
+	for _, r := range []inventory.Role{inventory.RoleViewer, inventory.RoleOperator} {
+		tok, _, err := store.CreateAPIToken(ctx, string(r), r, 0, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls.tokens[r] = tok
+	}
+	seed(ctx, store)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(cfg)
+	cmd := l.Command(ctx, ns, os.Args[0], "-test.run=^TestWakeLabServerProcess$")
+	cmd.Env = append(os.Environ(), wakeLabEnv+"="+string(raw))
+	cmd.Stdout, cmd.Stderr = ls.logs, ls.logs
+	p, err := l.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("stop the lab server: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("lab server log:\n%s", ls.logs.String())
+		}
+	})
+	ls.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", cfg.Socket)
+		}}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := ls.client.Get("http://lab/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return ls
+			}
+		}
+		select {
+		case <-p.Done():
+			t.Fatalf("lab server exited at start:\n%s", ls.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lab server not answering: %v\n%s", err, ls.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (ls *labServer) api(role inventory.Role, method, path string, body, out any) int {
+	ls.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://lab"+path, r)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+ls.tokens[role])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := ls.client.Do(req)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			ls.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (ls *labServer) wake(role inventory.Role, body any) (wakeJob, int) {
+	ls.t.Helper()
+	var j wakeJob
+	st := ls.api(role, http.MethodPost, "/api/v1/wake", body, &j)
+	return j, st
+}
+
+func (ls *labServer) waitJob(id int64, timeout time.Duration) wakeJob {
+	ls.t.Helper()
+	var j wakeJob
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if st := ls.api(inventory.RoleViewer, http.MethodGet, fmt.Sprintf("/api/v1/wake/%d", id), nil, &j); st != http.StatusOK {
+			ls.t.Fatalf("GET wake job %d: %d", id, st)
+		}
+		if j.Status != "running" {
+			return j
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ls.t.Fatalf("wake job %d still running after %s: %+v", id, timeout, j)
+	return j
+}
+
+// seedDevices records devices as seen by one complete scan and returns
+// their ids by address.
+func seedWakeDevices(t *testing.T, ctx context.Context, st inventory.Store, cidr string, ds ...scan.Device) (int64, map[string]int64) {
+	t.Helper()
+	sn, err := st.CreateSubnet(ctx, inventory.Subnet{CIDR: cidr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := st.BeginScan(ctx, sn.ID, inventory.Scanner{Kind: inventory.ScannerServer, ID: "server"}, "arp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for _, d := range ds {
+		id, err := st.RecordDevice(ctx, run.ID, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[d.IP] = id
+	}
+	if _, err := st.FinishScan(ctx, run.ID, inventory.ScanEnd{}); err != nil {
+		t.Fatal(err)
+	}
+	return sn.ID, ids
+}
+
+func target(j wakeJob, mac string) wakeTarget {
+	for _, t := range j.Targets {
+		if t.MAC == mac {
+			return t
+		}
+	}
+	return wakeTarget{}
+}
+
+// sleep makes a lab host stop answering ARP, as a machine that is off;
+// wakeOnPacket brings it back once the sink sees its magic packet, as the
+// card waking the machine would.
+func sleepHost(t *testing.T, l *lab.Lab, h lab.Host, asleep bool) {
+	t.Helper()
+	v := "0" // with the namespace's all=1: answer for its own address
+	if asleep {
+		v = "8" // never answer
+	}
+	if _, err := l.Exec(context.Background(), l.HostsNS, "sysctl", "-q", "-w", "net.ipv4.conf."+h.Interface+".arp_ignore="+v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wakeOnPacket(t *testing.T, l *lab.Lab, sink *woltest.Sink, h lab.Host) <-chan time.Time {
+	woke := make(chan time.Time, 1)
+	go func() {
+		if _, err := sink.Wait(time.Minute, func(ps []woltest.Packet) bool { return woltest.Has(ps, "", h.MAC.String()) }); err != nil {
+			return
+		}
+		woke <- time.Now()
+		if _, err := l.Exec(context.Background(), l.HostsNS, "sysctl", "-q", "-w", "net.ipv4.conf."+h.Interface+".arp_ignore=0"); err != nil {
+			t.Errorf("wake %s: %v", h.IP, err)
+		}
+	}()
+	return woke
+}
+
+// TestLabWakeLocal: the server sits on the target's segment. It sends raw
+// Ethernet (or UDP to the directed broadcast when told to); a viewer's
+// request sends nothing; a machine that answers ARP only once its packet
+// arrived is confirmed awake, one that never does is not; a target behind
+// a router has no route until the request asks for the fallback, then gets
+// a directed broadcast that a router forwarding them delivers.
+func TestLabWakeLocal(t *testing.T) {
+	l := labtest.New(t, lab.Config{Hosts: 4, Routed: &lab.RoutedConfig{ICMPHosts: 1, SilentHosts: -1}})
+	hosts := l.Hosts
+	mac := func(i int) string { return hosts[i].MAC.String() }
+	remoteIP := l.Router.ICMPHosts[0].String()
+	const remoteMAC = "02:42:00:00:0f:01" // the remote "machine" behind the router
+	var ids map[string]int64
+	var remoteIDs map[string]int64
+	seed := func(ctx context.Context, st inventory.Store) {
+		var ds []scan.Device
+		for _, h := range hosts {
+			ds = append(ds, scan.Device{IP: h.IP.String(), MAC: h.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
+		}
+		_, ids = seedWakeDevices(t, ctx, st, l.Prefix.String(), ds...)
+		_, remoteIDs = seedWakeDevices(t, ctx, st, l.Router.Remote.String(),
+			scan.Device{IP: remoteIP, MAC: remoteMAC, Category: "workstation", FoundBy: []string{"icmp"}})
+	}
+	sink := woltest.Listen(t, l, l.HostsNS, hosts[0].Interface, 9, 7)
+	farSink := woltest.Listen(t, l, l.Router.Namespace, "", 9)
+	// Hosts 2 and 3 are off: they answer no ARP. Host 3 wakes when its
+	// packet arrives; host 2 never does.
+	sleepHost(t, l, hosts[2], true)
+	sleepHost(t, l, hosts[3], true)
+	// The "card" of host 4 listens on its own interface with its own sink
+	// (a Sink serves one waiter at a time).
+	woke := wakeOnPacket(t, l, woltest.Listen(t, l, l.HostsNS, hosts[3].Interface), hosts[3])
+
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Fallback: "directed_broadcast",
+		ConfirmTimeout: 8 * time.Second, ProbeInterval: 500 * time.Millisecond}, seed)
+
+	t.Run("viewer sends nothing", func(t *testing.T) {
+		if _, st := srv.wake(inventory.RoleViewer, map[string]any{"devices": []int64{ids[hosts[1].IP.String()]}}); st != http.StatusForbidden {
+			t.Fatalf("viewer: %d, want 403", st)
+		}
+		time.Sleep(2 * time.Second)
+		if ps := sink.Packets(); woltest.Has(ps, "", mac(1)) {
+			t.Fatalf("a viewer's wake reached the segment: %+v", ps)
+		}
+	})
+
+	t.Run("raw, confirmed", func(t *testing.T) {
+		start := time.Now()
+		j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{ids[hosts[0].IP.String()], ids[hosts[1].IP.String()]}})
+		if st != http.StatusAccepted {
+			t.Fatalf("POST: %d", st)
+		}
+		for _, tg := range j.Targets {
+			if tg.Route != "local" || !strings.Contains(tg.Via, l.Scanner.Interface) || tg.Subnet != l.Prefix.String() {
+				t.Errorf("target %+v: want local via %s", tg, l.Scanner.Interface)
+			}
+		}
+		if _, err := sink.Wait(10*time.Second, func(ps []woltest.Packet) bool { return woltest.HasAll(ps, "raw", mac(0), mac(1)) }); err != nil {
+			t.Fatalf("raw magic packets: %v (%+v)", err, sink.Packets())
+		}
+		done := srv.waitJob(j.ID, 30*time.Second)
+		for _, m := range []string{mac(0), mac(1)} {
+			tg := target(done, m)
+			if tg.Status != "confirmed" || tg.Method != "raw" || tg.ConfirmedBy != "arp" {
+				t.Errorf("%s: %+v, want sent raw and confirmed by arp", m, tg)
+			}
+		}
+		if ps := sink.Packets(); woltest.Has(ps, "udp", mac(0)) {
+			t.Errorf("raw sending also sent UDP")
+		}
+		t.Logf("two hosts woken and confirmed in %s", time.Since(start).Round(time.Millisecond))
+	})
+
+	t.Run("asleep until the packet arrives", func(t *testing.T) {
+		j, st := srv.wake(inventory.RoleOperator, map[string]any{"macs": []string{mac(3), mac(2)}})
+		if st != http.StatusAccepted {
+			t.Fatalf("POST: %d", st)
+		}
+		if tg := target(j, mac(3)); tg.DeviceID != ids[hosts[3].IP.String()] || tg.Route != "local" {
+			t.Fatalf("MAC not resolved through the store: %+v", tg)
+		}
+		var wokeAt time.Time
+		select {
+		case wokeAt = <-woke:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("host 4 never got its packet: %+v", sink.Packets())
+		}
+		done := srv.waitJob(j.ID, 30*time.Second)
+		up, down := target(done, mac(3)), target(done, mac(2))
+		if up.Status != "confirmed" || up.ConfirmedBy != "arp" || up.TookS <= 0 {
+			t.Errorf("the host that woke: %+v", up)
+		}
+		if down.Status != "unconfirmed" || !strings.Contains(down.Detail, "not seen up within 8s") {
+			t.Errorf("the host that stayed off: %+v", down)
+		}
+		if !woltest.Has(sink.Packets(), "raw", mac(2)) {
+			t.Errorf("the host that stayed off got no packet")
+		}
+		t.Logf("woke at %s; confirmed after %.1fs", wokeAt.Format("15:04:05.000"), up.TookS)
+	})
+
+	t.Run("behind a router: no route, then the fallback asked for", func(t *testing.T) {
+		// A router that forwards directed broadcasts (most do not).
+		if _, err := l.Exec(context.Background(), l.Router.LAN.Namespace, "sh", "-c",
+			"for f in /proc/sys/net/ipv4/conf/*/bc_forwarding; do echo 1 > $f; done"); err != nil {
+			t.Fatal(err)
+		}
+		dev := remoteIDs[remoteIP]
+		j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+		if st != http.StatusAccepted {
+			t.Fatalf("POST: %d", st)
+		}
+		if tg := target(j, remoteMAC); tg.Route != "none" || tg.Status != "no_route" || j.FallbackOffer != "directed_broadcast" {
+			t.Fatalf("without fallback: %+v offer %q", tg, j.FallbackOffer)
+		}
+		time.Sleep(time.Second)
+		if woltest.Has(farSink.Packets(), "", remoteMAC) {
+			t.Fatalf("a wake with no route sent something")
+		}
+		j, st = srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}, "fallback": true})
+		if st != http.StatusAccepted {
+			t.Fatalf("POST with fallback: %d", st)
+		}
+		bcast, _ := wol.DirectedBroadcast(l.Router.Remote)
+		if tg := target(j, remoteMAC); tg.Route != "directed_broadcast" || tg.Via != bcast.String() {
+			t.Fatalf("with fallback: %+v", tg)
+		}
+		if _, err := farSink.Wait(10*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", remoteMAC) }); err != nil {
+			t.Fatalf("directed broadcast did not arrive behind the router: %v", err)
+		}
+		done := srv.waitJob(j.ID, 30*time.Second)
+		// The remote address answers ping: the server confirms over ICMP.
+		if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "udp" || tg.ConfirmedBy != "icmp" {
+			t.Errorf("fallback target: %+v", tg)
+		}
+	})
+
+	t.Run("udp", func(t *testing.T) {
+		udpSrv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Method: "udp",
+			ConfirmTimeout: 5 * time.Second, ProbeInterval: 500 * time.Millisecond}, seed)
+		n := len(sink.Packets())
+		j, st := udpSrv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{ids[hosts[1].IP.String()]}})
+		if st != http.StatusAccepted {
+			t.Fatalf("POST: %d", st)
+		}
+		// One datagram to each default port, 9 and 7.
+		ports := func(ps []woltest.Packet) map[string]bool {
+			out := map[string]bool{}
+			for _, p := range ps[n:] {
+				if p.MAC == mac(1) {
+					out[p.Method+"/"+p.To] = true
+				}
+			}
+			return out
+		}
+		ps, err := sink.Wait(10*time.Second, func(ps []woltest.Packet) bool { return ports(ps)["udp/9"] && ports(ps)["udp/7"] })
+		if err != nil {
+			t.Fatalf("UDP magic packets to ports 9 and 7: %v (%v)", err, ports(sink.Packets()))
+		}
+		for _, p := range ps[n:] {
+			if p.Method == "raw" {
+				t.Errorf("udp method sent raw: %+v", p)
+			}
+		}
+		bcast, _ := wol.DirectedBroadcast(l.Prefix)
+		done := udpSrv.waitJob(j.ID, 30*time.Second)
+		if tg := target(done, mac(1)); tg.Method != "udp" || tg.Status != "confirmed" || !strings.Contains(tg.Via, bcast.String()) {
+			t.Errorf("udp target: %+v", tg)
+		}
+	})
+}
+
+// TestLabWakeSatellite: a target behind a router, with a satellite (a real
+// OpenSSH server with Debian's wakeonlan) serving its subnet, is woken
+// over SSH: the magic packet crosses the remote segment.
+func TestLabWakeSatellite(t *testing.T) {
+	sshtest.Skip(t)
+	if _, err := exec.LookPath("wakeonlan"); err != nil {
+		t.Skipf("skipping: Debian's wakeonlan is not installed: %v", err)
+	}
+	l := labtest.New(t, lab.Config{Hosts: -1, Routed: &lab.RoutedConfig{ICMPHosts: 1, SilentHosts: -1}})
+	remoteIP := l.Router.ICMPHosts[0]
+	const remoteMAC = "02:42:00:00:0f:02"
+	sshd := sshtest.Start(t, sshtest.Options{Lab: l, Namespace: l.Router.Namespace,
+		Listen: netip.AddrPortFrom(remoteIP, 22), HostKeyTypes: []string{"ed25519"}})
+	// The router sits on the remote segment: what reaches its UDP port 9
+	// there went over that wire.
+	sink := woltest.Listen(t, l, l.Router.LAN.Namespace, "", 9)
+	var dev int64
+	seed := func(ctx context.Context, st inventory.Store) {
+		_, ids := seedWakeDevices(t, ctx, st, l.Router.Remote.String(),
+			scan.Device{IP: remoteIP.String(), MAC: remoteMAC, Category: "workstation", FoundBy: []string{"icmp"}})
+		dev = ids[remoteIP.String()]
+		sat, err := st.CreateSatellite(ctx, inventory.Satellite{Name: "far-sat", Address: remoteIP.String(), Port: 22,
+			User: sshd.User, Subnets: []string{l.Router.Remote.String()}}, sshd.ClientPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hk := sshd.HostKeys["ed25519"]
+		if _, err := st.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Second,
+		ProbeInterval: 500 * time.Millisecond}, seed)
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	if st != http.StatusAccepted {
+		t.Fatalf("POST: %d", st)
+	}
+	if tg := target(j, remoteMAC); tg.Route != "satellite" || tg.Via != "far-sat" {
+		t.Fatalf("route %+v, want the satellite", tg)
+	}
+	if _, err := sink.Wait(20*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", remoteMAC) }); err != nil {
+		t.Fatalf("no magic packet on the remote segment: %v\nsshd log:\n%s", err, sshd.Log())
+	}
+	done := srv.waitJob(j.ID, 30*time.Second)
+	if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "ssh" {
+		t.Errorf("satellite target: %+v", tg)
+	}
+}
