@@ -56,6 +56,12 @@ func (s *Server) satelliteFor(ctx context.Context, cidr netip.Prefix) (inventory
 // command.
 func (s *Server) satelliteConfig(ctx context.Context, sat inventory.Satellite) (satellite.Config, error) {
 	cfg := satellite.Config{Name: sat.Name, Address: sat.Address, Port: sat.Port, User: sat.User, WakeCommand: sat.WakeCommand}
+	var err error
+	if sat.HostKey != "" {
+		if cfg.HostKey, err = satellite.ParseHostKey(sat.HostKey); err != nil {
+			return cfg, fmt.Errorf("satellite %s: stored %w", sat.Name, err)
+		}
+	}
 	key, err := s.store.SatellitePrivateKey(ctx, sat.ID)
 	if err != nil {
 		return cfg, err
@@ -71,11 +77,6 @@ func (s *Server) satelliteConfig(ctx context.Context, sat inventory.Satellite) (
 	}
 	if err != nil {
 		return cfg, fmt.Errorf("satellite %s: %w", sat.Name, err)
-	}
-	if sat.HostKey != "" {
-		if cfg.HostKey, err = satellite.ParseHostKey(sat.HostKey); err != nil {
-			return cfg, fmt.Errorf("satellite %s: stored %w", sat.Name, err)
-		}
 	}
 	return cfg, nil
 }

@@ -205,6 +205,7 @@ func (s *Server) routes(e *gin.Engine) {
 	s.agentRoutes(e, ui, api)
 	s.electionRoutes(ui, api)
 	s.wakeRoutes(ui, api)
+	s.satelliteRoutes(ui, api)
 	s.monitoringRoutes(e, ui, api)
 	s.ocsRoutes(e)
 
