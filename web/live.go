@@ -133,6 +133,7 @@ func (s *Server) initLive() error {
 func (s *Server) liveRoutes(ui, api *gin.RouterGroup) {
 	api.GET("/scans/:id/events", s.apiScanEvents)
 	api.GET("/subnets/:id/scan/events", s.apiSubnetScanEvents)
+	api.GET("/openapi.yaml", s.apiOpenAPI)
 	ui.GET("/subnets/:id", s.subnetPage)
 	ui.GET("/subnets/:id/map", s.subnetMapPage)
 }
