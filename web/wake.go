@@ -58,9 +58,6 @@ type WakeOptions struct {
 	Method wol.Method
 	// Password is a SecureOn password (4 or 6 bytes), nil for none.
 	Password []byte
-	// AgentOnline is how recent an agent's last contact must be for it
-	// to count as online and be handed a wake; default 5m.
-	AgentOnline time.Duration
 	// AgentTimeout bounds the wait for an agent to report a wake task;
 	// default 60s.
 	AgentTimeout time.Duration
@@ -87,9 +84,6 @@ func (o *WakeOptions) withDefaults() (WakeOptions, error) {
 	}
 	if w.ProbeInterval <= 0 {
 		w.ProbeInterval = 5 * time.Second
-	}
-	if w.AgentOnline <= 0 {
-		w.AgentOnline = 5 * time.Minute
 	}
 	if w.AgentTimeout <= 0 {
 		w.AgentTimeout = time.Minute

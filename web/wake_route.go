@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/wol"
@@ -111,12 +110,14 @@ func agentLabel(a inventory.Agent) string {
 	return fmt.Sprintf("agent %d", a.ID)
 }
 
-// onlineAgents keeps the agents whose last contact is within online of now
-// and that hold an address in subnet, most recent first.
-func onlineAgents(agents []inventory.Agent, subnet netip.Prefix, now time.Time, online time.Duration) []inventory.Agent {
+// onlineAgents keeps the agents that can carry a wake task into subnet:
+// lanscout agents (OCS agents take no tasks), not revoked, online by
+// online (as the agents pages say), holding an address in subnet; most
+// recent contact first.
+func onlineAgents(agents []inventory.Agent, subnet netip.Prefix, online func(inventory.Agent) bool) []inventory.Agent {
 	var out []inventory.Agent
 	for _, a := range agents {
-		if a.LastContact.IsZero() || now.Sub(a.LastContact) > online {
+		if a.Kind != inventory.AgentLanscout || a.Revoked || a.LastContact.IsZero() || !online(a) {
 			continue
 		}
 		if !agentIn(a, subnet) {
@@ -180,7 +181,7 @@ func (r *wakeRouter) candidates(ctx context.Context, subnet netip.Prefix, subnet
 	if err != nil {
 		return c, err
 	}
-	c.Agents = onlineAgents(agents, subnet, r.s.opts.Now(), r.s.wake.opts.AgentOnline)
+	c.Agents = onlineAgents(agents, subnet, func(a inventory.Agent) bool { return r.s.agentState(a) == "online" })
 	if c.Satellite, c.Satellites, err = r.s.wakeSatellites(ctx, subnet); err != nil {
 		return c, err
 	}

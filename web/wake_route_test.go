@@ -82,9 +82,14 @@ func TestOnlineAgents(t *testing.T) {
 	subnet := netip.MustParsePrefix("10.1.2.0/24")
 	mk := func(id int64, ago time.Duration, addrs ...string) inventory.Agent {
 		a := inventory.Agent{ID: id, LastContact: now.Add(-ago)}
+		a.Kind = inventory.AgentLanscout
 		a.NICs = []inventory.NIC{{Name: "eth0", Addresses: addrs}}
 		return a
 	}
+	ocs := mk(7, time.Second, "10.1.2.14/24")
+	ocs.Kind = inventory.AgentOCS
+	revoked := mk(8, time.Second, "10.1.2.15/24")
+	revoked.Revoked = true
 	agents := []inventory.Agent{
 		mk(1, 4*time.Minute, "10.1.2.10/24"),
 		mk(2, 10*time.Second, "10.1.2.11/24"),
@@ -92,14 +97,16 @@ func TestOnlineAgents(t *testing.T) {
 		mk(4, time.Hour, "10.1.2.12/24"),     // offline
 		mk(5, 30*time.Second, "192.168.0.2/24", "10.1.2.13"),
 		{ID: 6}, // never made contact
+		ocs,     // takes no tasks
+		revoked,
 	}
-	got := onlineAgents(agents, subnet, now, 5*time.Minute)
+	online := func(a inventory.Agent) bool { return now.Sub(a.LastContact) <= 5*time.Minute }
 	var ids []int64
-	for _, a := range got {
+	for _, a := range onlineAgents(agents, subnet, online) {
 		ids = append(ids, a.ID)
 	}
-	if want := []int64{2, 5, 1}; len(ids) != len(want) || ids[0] != 2 || ids[1] != 5 || ids[2] != 1 {
-		t.Fatalf("online agents %v, want %v (most recent first)", ids, want)
+	if len(ids) != 3 || ids[0] != 2 || ids[1] != 5 || ids[2] != 1 {
+		t.Fatalf("online agents %v, want [2 5 1] (most recent first)", ids)
 	}
 }
 

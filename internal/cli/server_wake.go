@@ -18,7 +18,6 @@ import (
 //	  method: auto              # the server's own segments: auto (raw Ethernet when it may, else UDP) | raw | udp
 //	  ports: [9, 7]             # UDP ports of directed broadcasts
 //	  password: ""              # SecureOn password, 4 or 6 bytes (11:22:33:44:55:66)
-//	  agent_online: 5m          # an agent this recently in contact counts as online
 //	  agent_timeout: 1m         # how long an agent has to report a wake task
 //	  schedule_grace: 15m       # a scheduled wake this late (after a restart) still runs
 //	  max_targets: 4096         # targets of one wake
@@ -29,7 +28,6 @@ type wakeConfig struct {
 	Method         string   `yaml:"method"`
 	Ports          []int    `yaml:"ports"`
 	Password       string   `yaml:"password"`
-	AgentOnline    duration `yaml:"agent_online"`
 	AgentTimeout   duration `yaml:"agent_timeout"`
 	ScheduleGrace  duration `yaml:"schedule_grace"`
 	MaxTargets     int      `yaml:"max_targets"`
@@ -57,7 +55,6 @@ func (c *wakeConfig) validate() error {
 	}{
 		{"confirm_timeout", c.ConfirmTimeout, 5 * time.Second, time.Hour},
 		{"probe_interval", c.ProbeInterval, 500 * time.Millisecond, time.Minute},
-		{"agent_online", c.AgentOnline, 10 * time.Second, 24 * time.Hour},
 		{"agent_timeout", c.AgentTimeout, time.Second, 10 * time.Minute},
 		{"schedule_grace", c.ScheduleGrace, time.Minute, 24 * time.Hour},
 	} {
@@ -91,7 +88,6 @@ func (c *wakeConfig) apply(o *web.Options, d serverDeps) error {
 		Method:         method,
 		Ports:          c.Ports,
 		Password:       pw,
-		AgentOnline:    time.Duration(c.AgentOnline),
 		AgentTimeout:   time.Duration(c.AgentTimeout),
 		ScheduleGrace:  time.Duration(c.ScheduleGrace),
 		MaxTargets:     c.MaxTargets,

@@ -23,7 +23,7 @@ func TestWakeConfig(t *testing.T) {
 		return loadServerConfig([]string{"--config", p}, io.Discard, envMap(nil))
 	}
 	cfg, err := load("wake:\n  fallback: directed_broadcast\n  confirm_timeout: 90s\n  probe_interval: 2s\n  method: udp\n" +
-		"  ports: [9]\n  password: 11:22:33:44:55:66\n  agent_online: 2m\n  max_targets: 100\n")
+		"  ports: [9]\n  password: 11:22:33:44:55:66\n  max_targets: 100\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestWakeConfig(t *testing.T) {
 	}
 	w := o.Wake
 	if w.Fallback != web.WakeFallbackDirected || w.ConfirmTimeout != 90*time.Second || w.ProbeInterval != 2*time.Second ||
-		w.Method != wol.MethodUDP || !slices.Equal(w.Ports, []int{9}) || len(w.Password) != 6 || w.AgentOnline != 2*time.Minute ||
+		w.Method != wol.MethodUDP || !slices.Equal(w.Ports, []int{9}) || len(w.Password) != 6 ||
 		w.MaxTargets != 100 {
 		t.Fatalf("applied %+v", w)
 	}
