@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanscout/lanscout/internal/snmptest"
+	"github.com/lanscout/lanscout/inventory"
+)
+
+// TestStoredTypeChangesScans is the end-to-end check of admin device
+// types: a real snmpsim serves a corpus recording (a 3Com switch), the
+// server scans it, an admin saves a type through the API after testing it
+// on the device, and the next scan stores the admin's category and type
+// reason; disabling the type takes it back at the scan after.
+func TestStoredTypeChangesScans(t *testing.T) {
+	rec := snmptest.CorpusFile(t, "3com.snmprec")
+	sim := snmptest.StartSim(t, []string{rec}, snmptest.SimOptions{})
+	dev := sim.Devices[0]
+	dir := t.TempDir()
+	srv := startServer(t, dir, map[string]string{
+		"LANSCOUT_ADMIN_PASSWORD": "admin password",
+		"LANSCOUT_SNMP_PORT":      fmt.Sprint(dev.Addr.Port()),
+		"LANSCOUT_SNMP_TIMEOUT":   "2s",
+	})
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), []string{"token", "create", "--data", dir, "--name", "e2e", "--role", "admin"},
+		strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut.String())
+	}
+	token := strings.TrimSpace(out.String())
+	call := func(method, path string, body any, v any) int {
+		t.Helper()
+		var r io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			r = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, srv.url+path, r)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := srv.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		} else if v != nil {
+			if err := json.Unmarshal(b, v); err != nil {
+				t.Fatalf("%s %s: %v: %s", method, path, err, b)
+			}
+		}
+		return resp.StatusCode
+	}
+	// A /30 around the simulated device: SNMP to every address, no sweep.
+	cidr := netip.PrefixFrom(dev.Addr.Addr(), 30).Masked().String()
+	var sn struct{ ID int64 }
+	if code := call("POST", "/api/v1/subnets", map[string]any{"cidr": cidr, "method": "snmp"}, &sn); code != http.StatusCreated {
+		t.Fatalf("create subnet: %d", code)
+	}
+	scanOnce := func() inventory.Device {
+		t.Helper()
+		var run inventory.ScanRun
+		if code := call("POST", fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
+			t.Fatalf("scan: %d", code)
+		}
+		deadline := time.Now().Add(90 * time.Second)
+		for run.Status == inventory.ScanRunning {
+			if time.Now().After(deadline) {
+				t.Fatalf("scan still running after 90s:\n%s", srv.stderr)
+			}
+			time.Sleep(100 * time.Millisecond)
+			call("GET", fmt.Sprintf("/api/v1/scans/%d", run.ID), nil, &run)
+		}
+		if run.Status != inventory.ScanDone {
+			t.Fatalf("scan ended %s: %s", run.Status, run.Error)
+		}
+		var list struct{ Items []inventory.Device }
+		call("GET", fmt.Sprintf("/api/v1/devices?subnet=%d", sn.ID), nil, &list)
+		for _, d := range list.Items {
+			if d.IP == dev.Addr.Addr().String() {
+				return d
+			}
+		}
+		t.Fatalf("%s not stored after the scan: %+v", dev.Addr.Addr(), list.Items)
+		return inventory.Device{}
+	}
+
+	before := scanOnce()
+	if before.Category != "switch" && before.Category != "router" {
+		t.Fatalf("%s scanned as %s, want switch or router (the corpus label); reasons %v", filepath.Base(rec), before.Category, before.Classification.Reasons)
+	}
+	const rule = "name: Lab 3Com\ncategory: camera\nreason: the lab's 3Com boxes watch the door\nwhen:\n  - sysobjectid: [1.3.6.1.4.1.43.10.27]\n"
+	var test struct {
+		Fired  bool `json:"fired"`
+		Result struct {
+			Category string `json:"category"`
+			Type     string `json:"type"`
+		} `json:"result"`
+	}
+	if code := call("POST", "/api/v1/types/test", map[string]any{"source": rule, "device_id": before.ID}, &test); code != http.StatusOK ||
+		!test.Fired || test.Result.Category != "camera" || test.Result.Type != "Lab 3Com" {
+		t.Fatalf("test of the draft on the scanned device: %d %+v", code, test)
+	}
+	var saved inventory.TypeRule
+	if code := call("POST", "/api/v1/types", map[string]any{"source": rule}, &saved); code != http.StatusCreated {
+		t.Fatalf("save the type: %d", code)
+	}
+	// Saving alone changes nothing stored: the next scan does.
+	after := scanOnce()
+	if after.Category != "camera" || after.Classification.Category != "camera" ||
+		!strings.Contains(strings.Join(after.Classification.Reasons, "; "), `admin rule "Lab 3Com" matched: the lab's 3Com boxes watch the door`) {
+		t.Fatalf("after the stored type, scanned as %s: %v", after.Category, after.Classification.Reasons)
+	}
+	if !strings.Contains(srv.stderr.String(), "device types loaded") {
+		t.Errorf("the server did not log loading the stored types")
+	}
+	if code := call("PUT", fmt.Sprintf("/api/v1/types/%d", saved.ID), map[string]any{"enabled": false}, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d", code)
+	}
+	if again := scanOnce(); again.Category != before.Category {
+		t.Errorf("after disabling the type, scanned as %s, want %s again", again.Category, before.Category)
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
