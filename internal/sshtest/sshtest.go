@@ -37,6 +37,8 @@ type Options struct {
 	Listen    netip.AddrPort
 	// HostKeyTypes are ssh-keygen -t values; default ed25519 and ecdsa.
 	HostKeyTypes []string
+	// Env is set in every session (sshd's SetEnv), PATH included.
+	Env map[string]string
 }
 
 // Server is a running sshd.
@@ -136,6 +138,13 @@ UsePAM no
 PidFile %s
 LogLevel VERBOSE
 `, filepath.Join(s.Dir, "authorized_keys"), filepath.Join(s.Dir, "sshd.pid"))
+	if len(s.opts.Env) > 0 {
+		conf.WriteString("SetEnv")
+		for k, v := range s.opts.Env {
+			fmt.Fprintf(&conf, " %s=%s", k, v)
+		}
+		conf.WriteString("\n")
+	}
 	if err := os.WriteFile(filepath.Join(s.Dir, "sshd_config"), []byte(conf.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,119 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanscout/lanscout/internal/cli"
+	"github.com/lanscout/lanscout/internal/sshtest"
+	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/satellite"
+)
+
+// asLanscoutEnv makes this test binary act as the lanscout command: the
+// satellite's sshd runs it through a `lanscout` script on its PATH.
+const asLanscoutEnv = "LANSCOUT_TEST_AS_CLI"
+
+func TestLanscoutHelperProcess(t *testing.T) {
+	if os.Getenv(asLanscoutEnv) == "" {
+		t.Skip("helper: the satellite scan test's sshd runs this binary as lanscout")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(cli.Run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// TestSatelliteScan: "Scan now" on a subnet served by a satellite with
+// lanscout installed runs `lanscout scan --format json` there over SSH and
+// stores what it found under a run whose scanner is the satellite.
+// Everything is on loopback: the satellite is a real sshd on 127.0.0.1,
+// the subnet 127.0.0.0/30, scanned with TCP connects.
+func TestSatelliteScan(t *testing.T) {
+	sshtest.Skip(t)
+	bin := t.TempDir()
+	script := "#!/bin/sh\nexec '" + os.Args[0] + "' -test.run='^TestLanscoutHelperProcess$' -- \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "lanscout"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort(l.Addr().String())
+	l.Close()
+	sshd := sshtest.Start(t, sshtest.Options{Listen: addr, HostKeyTypes: []string{"ed25519"},
+		Env: map[string]string{"PATH": bin + ":/usr/bin:/bin", asLanscoutEnv: "1", "LANSCOUT_STATE": t.TempDir()}})
+
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.tokens[inventory.RoleAdmin]
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "127.0.0.0/30", Method: "tcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "loop", Address: "127.0.0.1", Port: int(addr.Port()),
+		User: "root", Subnets: []string{"127.0.0.0/8"}}, sshd.ClientPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hk := sshd.HostKeys["ed25519"]
+	if _, err := f.store.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
+		t.Fatal(err)
+	}
+	// The test finds lanscout there and records it.
+	var tv struct {
+		Probe     satellite.ProbeResult
+		Satellite inventory.Satellite
+	}
+	if code := f.api(admin, http.MethodPost, fmt.Sprintf("/api/v1/satellites/%d/test", sat.ID), nil, &tv); code != http.StatusOK ||
+		tv.Probe.LanscoutPath != filepath.Join(bin, "lanscout") || !tv.Satellite.HasLanscout {
+		t.Fatalf("test: %d %+v\n%s", code, tv, sshd.Log())
+	}
+
+	var run inventory.ScanRun
+	if code := f.api(f.tokens[inventory.RoleOperator], http.MethodPost, fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
+		t.Fatalf("scan now: %d", code)
+	}
+	if run.Scanner != (inventory.Scanner{Kind: inventory.ScannerSatellite, ID: "loop"}) {
+		t.Errorf("run scanner %+v, want the satellite", run.Scanner)
+	}
+	// A second one while it runs is refused, as for the server's scans.
+	if code := f.api(f.tokens[inventory.RoleOperator], http.MethodPost, fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, nil); code != http.StatusConflict {
+		t.Errorf("second scan while one runs: %d, want 409", code)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for run.Status == inventory.ScanRunning && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		if run, err = f.store.ScanRun(ctx, run.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if run.Status != inventory.ScanDone || run.Error != "" {
+		t.Fatalf("run %+v\n%s", run, sshd.Log())
+	}
+	page, err := f.store.Devices(ctx, inventory.DeviceQuery{SubnetID: sn.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ips []string
+	for _, d := range page.Devices {
+		ips = append(ips, d.IP)
+	}
+	if !strings.Contains(strings.Join(ips, " "), "127.0.0.1") || run.Stats.Recorded == 0 {
+		t.Errorf("devices %v (recorded %d), want 127.0.0.1 among them", ips, run.Stats.Recorded)
+	}
+	t.Logf("satellite scan: %d devices %v in %s", len(ips), ips, run.Finished.Sub(run.Started))
+}
