@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -168,18 +167,6 @@ func AdminRules(rs []TypeRule) ([]typing.Rule, error) {
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// FormatTypeRule renders a rule as YAML source, for rules that come from
-// somewhere other than a person's typing (a starting point built from a
-// device's sysObjectID).
-func FormatTypeRule(name string, cat typing.Category, conds []map[string]any) string {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	_ = enc.Encode(map[string]any{"name": name, "category": string(cat), "when": conds})
-	enc.Close()
-	return b.String()
 }
 
 // Settings are what admins change at runtime. The zero value of a field

@@ -281,3 +281,28 @@ func TestAuditQueryTargetAndUntil(t *testing.T) {
 		t.Errorf("target, since and until: %d", total)
 	}
 }
+
+// FuzzParseTypeRule feeds the parser what an admin (or anyone holding an
+// admin token) may post: it must answer a rule or an ErrInvalid, never
+// panic, and a rule it accepts must build a classifier.
+func FuzzParseTypeRule(f *testing.F) {
+	f.Add(labPDURule)
+	f.Add("name: X\ncategory: printer\nwhen:\n  - any: [{sysdescr: '(?i)zt'}, {not: {oid: 1.3.6.1.2.1.43.5.1.1.17.1, present: true}}]\n")
+	f.Add("name: X\ncategory: power\nwhen: [{count: 1.3.6.1.2.1.2.2.1.3, equals: '6', min: 2}]\nmodel: [{sysdescr: 'v(\\d+)'}]\n")
+	f.Add("name: X\ncategory: power\nwhen: [{iftype: 6, min: 1}]\n---\nname: Y\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		r, err := ParseTypeRule(src)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if r.Name == "" {
+			t.Fatal("accepted a rule without a name")
+		}
+		if _, err := typing.New(typing.Options{AdminRules: []typing.Rule{r}}); err != nil {
+			t.Fatalf("accepted rule does not build: %v", err)
+		}
+	})
+}
