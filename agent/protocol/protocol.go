@@ -130,22 +130,23 @@ type NIC struct {
 
 // Inventory is what an agent says about its own machine.
 type Inventory struct {
-	Hash         string   `json:"hash"` // of the rest, as the agent computes it; echoed in Hello
-	Hostname     string   `json:"hostname"`
-	OSName       string   `json:"os_name"`
-	OSVersion    string   `json:"os_version"`
-	Kernel       string   `json:"kernel"`
-	Arch         string   `json:"arch"`
-	Manufacturer string   `json:"manufacturer"`
-	Model        string   `json:"model"`
-	Serial       string   `json:"serial"`
-	UUID         string   `json:"uuid"`
-	UptimeS      int64    `json:"uptime_s"`
-	Version      string   `json:"version"` // the agent's software version
-	NICs         []NIC    `json:"nics"`
-	Gateways     []string `json:"gateways"` // default gateways
-	DNS          []string `json:"dns"`      // name servers from resolv.conf
-	DNSSearch    []string `json:"dns_search,omitempty"`
+	Hash         string    `json:"hash"` // of the rest, as the agent computes it; echoed in Hello
+	Hostname     string    `json:"hostname"`
+	OSName       string    `json:"os_name"`
+	OSVersion    string    `json:"os_version"`
+	Kernel       string    `json:"kernel"`
+	Arch         string    `json:"arch"`
+	Manufacturer string    `json:"manufacturer"`
+	Model        string    `json:"model"`
+	Serial       string    `json:"serial"`
+	UUID         string    `json:"uuid"`
+	UptimeS      int64     `json:"uptime_s"`
+	Boot         time.Time `json:"boot,omitzero"` // boot time, to the minute
+	Version      string    `json:"version"`       // the agent's software version
+	NICs         []NIC     `json:"nics"`
+	Gateways     []string  `json:"gateways"` // default gateways
+	DNS          []string  `json:"dns"`      // name servers from resolv.conf
+	DNSSearch    []string  `json:"dns_search,omitempty"`
 }
 
 // TaskKind names what a task asks an agent to do.

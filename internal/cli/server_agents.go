@@ -1,10 +1,63 @@
 package cli
 
-import "github.com/lanscout/lanscout/web"
+import (
+	"errors"
+	"fmt"
+	"time"
 
-// agentsConfig is a section of the server configuration (scaffold: filled in by its owner).
-type agentsConfig struct{}
+	"github.com/lanscout/lanscout/web"
+)
 
-func (c *agentsConfig) validate() error { return nil }
+// agentsConfig is the agents section: how often our agents call and what
+// their scan tasks carry. Zero values mean the defaults.
+//
+//	agents:
+//	  poll_interval: 60s        # told to agents; they add ±10% jitter
+//	  offline_after: 3          # poll intervals of silence before an agent shows offline
+//	  scan_timeout: 1h          # a scan task with no final result by then expires (its run fails)
+//	  task_timeout: 2m          # other tasks (wake) without a deadline of their own
+//	  scan_rate: 0              # probes per second of agent sweeps (0: the engine's default)
+//	  listen_between_sweeps: 0s # after each agent scan, listen passively this long for new MACs (0: off)
+//
+// The SNMP port, timeout and retries and the tcp method's ports of agent
+// scans are the server's own (snmp:, tcp_ports:).
+type agentsConfig struct {
+	PollInterval        duration `yaml:"poll_interval"`
+	OfflineAfter        int      `yaml:"offline_after"`
+	ScanTimeout         duration `yaml:"scan_timeout"`
+	TaskTimeout         duration `yaml:"task_timeout"`
+	ScanRate            int      `yaml:"scan_rate"`
+	ListenBetweenSweeps duration `yaml:"listen_between_sweeps"`
+}
 
-func (c *agentsConfig) apply(o *web.Options, d serverDeps) error { return nil }
+func (c *agentsConfig) validate() error {
+	switch {
+	case c.PollInterval != 0 && (time.Duration(c.PollInterval) < time.Second || time.Duration(c.PollInterval) > 24*time.Hour):
+		return fmt.Errorf("agents: poll_interval %s: want 1s to 24h", c.PollInterval.String())
+	case c.OfflineAfter < 0:
+		return errors.New("agents: offline_after must not be negative")
+	case c.ScanTimeout < 0, c.TaskTimeout < 0, c.ListenBetweenSweeps < 0:
+		return errors.New("agents: durations must not be negative")
+	case c.ScanRate < 0:
+		return errors.New("agents: scan_rate must not be negative")
+	}
+	return nil
+}
+
+func (c *agentsConfig) apply(o *web.Options, d serverDeps) error {
+	o.Agents = web.AgentOptions{
+		PollInterval:        time.Duration(c.PollInterval),
+		OfflineAfter:        c.OfflineAfter,
+		ScanTimeout:         time.Duration(c.ScanTimeout),
+		WakeTimeout:         time.Duration(c.TaskTimeout),
+		ScanRate:            c.ScanRate,
+		ListenBetweenSweeps: time.Duration(c.ListenBetweenSweeps),
+	}
+	if d.cfg != nil {
+		o.Agents.SNMPPort = uint16(d.cfg.SNMP.Port)
+		o.Agents.SNMPTimeout = time.Duration(d.cfg.SNMP.Timeout)
+		o.Agents.SNMPRetries = d.cfg.SNMP.Retries
+		o.Agents.TCPPorts = d.cfg.TCPPorts
+	}
+	return nil
+}
