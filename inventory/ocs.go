@@ -38,6 +38,7 @@ type OCSProlog struct {
 type OCSInventory struct {
 	AgentID   int64
 	UserAgent string
+	Gateway   string // its default gateway, as it reported it
 	// Discovered says the upload had IPDISCOVER results; the fields below
 	// are kept from the previous upload when it had none.
 	Discovered      bool
@@ -59,6 +60,7 @@ type OCSAgent struct {
 	UserAgent       string    `json:"user_agent"`
 	LastProlog      time.Time `json:"last_prolog,omitzero"`
 	LastInventory   time.Time `json:"last_inventory,omitzero"`
+	Gateway         string    `json:"gateway,omitempty"`
 	AskedSubnetID   int64     `json:"asked_subnet_id,omitempty"`
 	AskedCIDR       string    `json:"asked_cidr,omitempty"`
 	AskedAt         time.Time `json:"asked_at,omitzero"`

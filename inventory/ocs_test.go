@@ -26,7 +26,7 @@ func TestOCSAgentState(t *testing.T) {
 	clk.Advance(time.Minute)
 	// An upload without discovery keeps the last discovery's figures but
 	// replaces the note.
-	if err := s.RecordOCSInventory(ctx, OCSInventory{AgentID: a.ID, UserAgent: ua, Note: "no results"}); err != nil {
+	if err := s.RecordOCSInventory(ctx, OCSInventory{AgentID: a.ID, UserAgent: ua, Gateway: "10.88.1.1", Note: "no results"}); err != nil {
 		t.Fatal(err)
 	}
 	o, err := s.OCSAgent(ctx, a.ID)
@@ -35,7 +35,7 @@ func TestOCSAgentState(t *testing.T) {
 	}
 	if o.UID != "pc1-2026-11-22-02-31-32" || o.UserAgent != ua || o.AskedSubnetID != sn.ID || o.AskedCIDR != sn.CIDR ||
 		!o.AskedAt.Equal(asked) || !o.LastProlog.Equal(asked) || !o.LastInventory.Equal(clk.Now()) ||
-		o.Note != "no results" || o.ScannedCIDR != "" || !o.ScannedAt.IsZero() {
+		o.Note != "no results" || o.Gateway != "10.88.1.1" || o.ScannedCIDR != "" || !o.ScannedAt.IsZero() {
 		t.Fatalf("state after prolog and empty upload: %+v", o)
 	}
 	run, err := s.BeginScan(ctx, sn.ID, Scanner{Kind: ScannerAgent, ID: o.UID}, "ocs-ipdiscover")

@@ -32,11 +32,11 @@ func (s *SQLite) RecordOCSProlog(ctx context.Context, p OCSProlog) error {
 func (s *SQLite) RecordOCSInventory(ctx context.Context, r OCSInventory) error {
 	err := s.write(ctx, func(tx wtx) error {
 		now := msOf(s.now())
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ocs_agents (agent_id, user_agent, last_inventory, note)
-			VALUES (?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ocs_agents (agent_id, user_agent, last_inventory, gateway, note)
+			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (agent_id) DO UPDATE SET user_agent = excluded.user_agent,
-			last_inventory = excluded.last_inventory, note = excluded.note`,
-			r.AgentID, r.UserAgent, now, r.Note); err != nil {
+			last_inventory = excluded.last_inventory, gateway = excluded.gateway, note = excluded.note`,
+			r.AgentID, r.UserAgent, now, r.Gateway, r.Note); err != nil {
 			return err
 		}
 		if !r.Discovered {
@@ -53,7 +53,7 @@ func (s *SQLite) RecordOCSInventory(ctx context.Context, r OCSInventory) error {
 	return nil
 }
 
-const ocsAgentCols = `o.agent_id, a.uid, a.hostname, o.user_agent, o.last_prolog, o.last_inventory,
+const ocsAgentCols = `o.agent_id, a.uid, a.hostname, o.user_agent, o.last_prolog, o.last_inventory, o.gateway,
 	o.asked_subnet_id, o.asked_cidr, o.asked_at, o.scanned_cidr, o.scanned_subnet_id, o.scanned_at,
 	o.last_scan_id, o.hosts, o.ignored, o.note`
 
@@ -63,7 +63,7 @@ func scanOCSAgent(row interface{ Scan(...any) error }) (OCSAgent, error) {
 		prolog, inventory, askedAt, scannedAt sql.NullInt64
 		askedSubnet, scannedSubnet, lastScan  sql.NullInt64
 	)
-	err := row.Scan(&o.AgentID, &o.UID, &o.Hostname, &o.UserAgent, &prolog, &inventory,
+	err := row.Scan(&o.AgentID, &o.UID, &o.Hostname, &o.UserAgent, &prolog, &inventory, &o.Gateway,
 		&askedSubnet, &o.AskedCIDR, &askedAt, &o.ScannedCIDR, &scannedSubnet, &scannedAt,
 		&lastScan, &o.Hosts, &o.Ignored, &o.Note)
 	if err != nil {

@@ -272,13 +272,21 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 }
 
 // ocsSubnetToAsk picks, among the subnets the election gave the agent,
-// the one to name in its IPDISCOVER option: an agent sweeps one network
-// per run, and only IPv4 ones.
+// the one to name in its IPDISCOVER option: an agent sweeps one IPv4
+// network per run, and the Unix agent always sweeps the network of its
+// default-route interface, so the subnet holding its gateway comes first.
 func (s *Server) ocsSubnetToAsk(ctx context.Context, agentID int64) (*inventory.Subnet, error) {
 	ids, err := s.electedSubnets(ctx, agentID)
 	if err != nil {
 		return nil, fmt.Errorf("subnets elected for agent %d: %w", agentID, err)
 	}
+	var gw netip.Addr
+	if st, err := s.store.OCSAgent(ctx, agentID); err == nil {
+		gw, _ = netip.ParseAddr(st.Gateway)
+	} else if !errors.Is(err, inventory.ErrNotFound) {
+		return nil, err
+	}
+	var pick *inventory.Subnet
 	for _, id := range ids {
 		sn, err := s.store.Subnet(ctx, id)
 		if errors.Is(err, inventory.ErrNotFound) {
@@ -291,9 +299,14 @@ func (s *Server) ocsSubnetToAsk(ctx context.Context, agentID int64) (*inventory.
 		if err != nil || !p.Addr().Is4() || sn.Policy == inventory.ScanDeny {
 			continue
 		}
-		return &sn, nil
+		if gw.IsValid() && p.Contains(gw) {
+			return &sn, nil
+		}
+		if pick == nil {
+			pick = &sn
+		}
 	}
-	return nil, nil
+	return pick, nil
 }
 
 // ocsInventory stores the machine, then what its discovery found.
@@ -308,8 +321,16 @@ func (s *Server) ocsInventory(ctx context.Context, req *ocs.Request, host, userA
 		return ocs.Reply{}, err
 	}
 	rec.UserAgent = userAgent
+	if gw, err := netip.ParseAddr(strings.TrimSpace(req.Content.Hardware.DefaultGateway)); err == nil {
+		rec.Gateway = gw.Unmap().String()
+	}
 	if err := s.store.RecordOCSInventory(ctx, rec); err != nil {
 		return ocs.Reply{}, err
+	}
+	// Its interfaces may have moved it to other subnets: OCS makes an
+	// agent a candidate after an inventory, not only after a contact.
+	if err := s.reelect(ctx, "ocs inventory"); err != nil {
+		s.log.Warn("ocs: re-election after an inventory failed", "agent", a.UID, "err", err)
 	}
 	return ocs.Reply{Response: ocs.NoAccountUpdate}, nil
 }
@@ -408,20 +429,46 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 			s.log.Warn("ocs: report scan outcome", "agent", a.UID, "subnet", askedCIDR, "err", err)
 		}
 	}
-	if !c.HasIPDiscover || len(c.IPDiscover) == 0 {
-		if asked != 0 {
-			msg := fmt.Sprintf("elected for %s but reported no IpDiscover results", askedCIDR)
-			outcome(msg)
-			rec.Note = msg + " (the Unix agent needs root to sweep)"
-		}
-		return rec, nil
-	}
-	rec.Discovered = true
-
 	subnets, err := s.store.Subnets(ctx)
 	if err != nil {
 		return rec, err
 	}
+	// The subnets it holds a seat for now, beside the one it was asked:
+	// it can sweep only one per run, and says so below.
+	elected, err := s.electedSubnets(ctx, a.ID)
+	if err != nil {
+		s.log.Warn("ocs: subnets elected for agent", "agent", a.UID, "err", err)
+	}
+	others := func(recorded map[int64]bool) {
+		for _, id := range elected {
+			if id == asked {
+				continue
+			}
+			if recorded[id] {
+				if err := s.reportScanOutcome(ctx, a.ID, id, ""); err != nil {
+					s.log.Warn("ocs: report scan outcome", "agent", a.UID, "subnet_id", id, "err", err)
+				}
+				continue
+			}
+			for _, sn := range subnets {
+				if sn.ID == id {
+					notes = append(notes, fmt.Sprintf("also elected for %s, which it was not asked to sweep: an OCS agent sweeps one network per run", sn.CIDR))
+				}
+			}
+		}
+	}
+	if !c.HasIPDiscover || len(c.IPDiscover) == 0 {
+		if asked != 0 {
+			msg := fmt.Sprintf("elected for %s but reported no IpDiscover results", askedCIDR)
+			outcome(msg)
+			notes = append(notes, msg+" (the Unix agent needs root to sweep)")
+		}
+		others(nil)
+		rec.Note = strings.Join(notes, "; ")
+		return rec, nil
+	}
+	rec.Discovered = true
+
 	type group struct {
 		sn      inventory.Subnet
 		prefix  netip.Prefix
@@ -465,6 +512,7 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 	}
 
 	scanner := inventory.Scanner{Kind: inventory.ScannerAgent, ID: a.UID}
+	recorded := map[int64]bool{}
 	askedDone := false
 	var scanned []string
 	for _, id := range order {
@@ -502,6 +550,7 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 		}
 		rec.Hosts += len(ids)
 		rec.ScanID, rec.ScannedSubnetID = run.ID, id
+		recorded[id] = true
 		scanned = append(scanned, swept.Masked().String())
 		if id == asked {
 			askedDone = true
@@ -525,6 +574,7 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 		outcome(msg)
 		notes = append([]string{msg + " (the Unix agent sweeps its default-route interface)"}, notes...)
 	}
+	others(recorded)
 	rec.Note = strings.Join(notes, "; ")
 	return rec, nil
 }

@@ -107,7 +107,8 @@ func TestOCSAgentLab(t *testing.T) {
 		OCS: web.OCSOptions{Enabled: true, IPDiscoverLatency: 10},
 		// The test process's own networks are not the lab's; say so, as
 		// the server's configuration would.
-		Election: web.ElectionOptions{ServerNetworks: func() ([]netip.Prefix, error) { return nil, nil }},
+		// Every contact runs a round at once rather than within a second.
+		Election: web.ElectionOptions{ServerNetworks: func() ([]netip.Prefix, error) { return nil, nil }, Coalesce: time.Nanosecond},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +244,64 @@ func TestOCSAgentLab(t *testing.T) {
 		t.Errorf("scan run %+v", r)
 	}
 	t.Logf("the agent found %d devices in %s", page.Total, hostNet)
+
+	// Now the agent also sits on a second subnet, and no agent may scan
+	// its default-route one: the election seats it on the second, and it
+	// sweeps the first all the same. lanscout records what it really
+	// swept and says so.
+	b[2]++
+	otherNet := netip.PrefixFrom(netip.AddrFrom4([4]byte{b[0], b[1], b[2], 0}), 24)
+	otherAddr := netip.PrefixFrom(netip.AddrFrom4([4]byte{b[0], b[1], b[2], 200}), 24)
+	for _, argv := range [][]string{
+		// A veth pair inside the namespace: this kernel has no dummy
+		// interfaces, and the pair goes with the namespace.
+		{"ip", "link", "add", "ocs1", "type", "veth", "peer", "name", "ocs1p"},
+		{"ip", "addr", "add", otherAddr.String(), "dev", "ocs1"},
+		{"ip", "link", "set", "ocs1p", "up"},
+		{"ip", "link", "set", "ocs1", "up"},
+	} {
+		if out, err := l.Exec(ctx, ns, argv...); err != nil {
+			t.Fatalf("%v: %v %s", argv, err, out)
+		}
+	}
+	other, err := store.CreateSubnet(ctx, inventory.Subnet{CIDR: otherNet.String(), Name: "lab 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetSubnetNever(ctx, sn.ID, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// One run for the election to learn its new interface, one to sweep.
+	asked = ""
+	for run := 7; run <= 9 && asked != otherNet.String(); run++ {
+		runAgent(run)
+		if st, err = store.OCSAgent(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		asked = st.AskedCIDR
+	}
+	if asked != otherNet.String() {
+		t.Fatalf("asked to sweep %q, want %s; state %+v", asked, otherNet, st)
+	}
+	want := fmt.Sprintf("elected for %s but its IpDiscover results were for %s", otherNet, hostNet)
+	if st.ScannedCIDR != hostNet.String() || st.ScannedSubnetID != sn.ID || !strings.Contains(st.Note, want) {
+		t.Errorf("after the mismatched sweep: %+v, want the note %q", st, want)
+	}
+	if otherPage, err := store.Devices(ctx, inventory.DeviceQuery{SubnetID: other.ID}); err != nil || otherPage.Total != 0 {
+		t.Errorf("devices in %s, which nobody swept: %d %v", otherNet, otherPage.Total, err)
+	}
+	in, err := store.ElectionInput(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := false
+	for _, s := range in.Standings {
+		failed = failed || s.SubnetID == other.ID && s.AgentID == a.ID && s.Failures == 1 && strings.Contains(s.LastError, want)
+	}
+	if !failed {
+		t.Errorf("the election did not hear of the failed sweep: %+v", in.Standings)
+	}
+	t.Logf("mismatch recorded: %s", st.Note)
 }
 
 type testLogWriter struct{ t *testing.T }

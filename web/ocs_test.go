@@ -8,10 +8,12 @@ import (
 	"crypto/rand"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -355,5 +357,120 @@ func TestOCSDisabledByDefault(t *testing.T) {
 	f := newFixture(t)
 	if status, _, _ := f.ocs(ocsCall{body: ocsSample(t, "prolog-request.zlib")}); status != http.StatusNotFound {
 		t.Errorf("status %d, want 404", status)
+	}
+}
+
+// TestOCSElectedAgent: an agent the election seats is asked to sweep its
+// subnet; when it sweeps another (the Unix agent sweeps its default-route
+// interface whatever it is told) what it really swept is recorded and
+// said, and the election hears of the failure, as it does of an upload
+// without results.
+func TestOCSElectedAgent(t *testing.T) {
+	f := newFixture(t, func(_ *inventory.Options, o *web.Options) {
+		o.OCS = web.OCSOptions{Enabled: true, IPDiscoverLatency: 20}
+		o.Election.Coalesce = time.Nanosecond // every contact runs a round at once
+		o.Election.ServerNetworks = func() ([]netip.Prefix, error) { return nil, nil }
+	})
+	ctx := context.Background()
+	swept, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: ocsTestSubnet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.77.1.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No agent may scan the default-route subnet, so the election seats
+	// the agent on its other interface's subnet.
+	if err := f.store.SetSubnetNever(ctx, swept.ID, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	full := ocsSample(t, "inventory-request.xml")
+	secondNIC := []byte(`<NETWORKS><DESCRIPTION>eth1</DESCRIPTION><IPADDRESS>10.77.1.10</IPADDRESS><IPMASK>255.255.255.0</IPMASK>` +
+		`<IPSUBNET>10.77.1.0</IPSUBNET><MACADDR>02:77:01:00:00:0a</MACADDR><STATUS>Up</STATUS><TYPE>ethernet</TYPE></NETWORKS>`)
+	full = bytes.Replace(full, []byte("<STORAGES />"), append(secondNIC, "<STORAGES />"...), 1)
+	start, end := bytes.Index(full, []byte("<IPDISCOVER>")), bytes.Index(full, []byte("</IPDISCOVER>"))+len("</IPDISCOVER>")
+	noDiscovery := append(append([]byte{}, full[:start]...), full[end:]...)
+	prolog := ocsSample(t, "prolog-request.zlib")
+
+	post := func(body []byte) string {
+		t.Helper()
+		status, _, reply := f.ocs(ocsCall{body: body})
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, reply)
+		}
+		return string(reply)
+	}
+	post(prolog)
+	post(zlibBytes(t, noDiscovery)) // not asked: nothing to report
+	var reply string
+	for range 3 { // OCS's rule: a few contacts before a first election
+		reply = post(prolog)
+	}
+	if !strings.Contains(reply, `<PARAM IPDISC_LAT="20" SCAN_TYPE_IPDISCOVER="ICMP">10.77.1.0</PARAM>`) {
+		t.Fatalf("the elected agent was not asked to sweep 10.77.1.0:\n%s", reply)
+	}
+	a, err := f.store.AgentByUID(ctx, sampleDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	standing := func() inventory.ScanStanding {
+		in, err := f.store.ElectionInput(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range in.Standings {
+			if st.SubnetID == other.ID && st.AgentID == a.ID {
+				return st
+			}
+		}
+		return inventory.ScanStanding{}
+	}
+
+	// It sweeps its default-route network instead.
+	post(zlibBytes(t, full))
+	st, err := f.store.OCSAgent(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "elected for 10.77.1.0/24 but its IpDiscover results were for 10.88.1.0/24"
+	if st.AskedCIDR != "10.77.1.0/24" || st.ScannedCIDR != ocsTestSubnet || st.ScannedSubnetID != swept.ID ||
+		st.Hosts != 11 || !strings.Contains(st.Note, want) {
+		t.Fatalf("OCS state %+v", st)
+	}
+	if s := standing(); s.Failures != 1 || !strings.Contains(s.LastError, want) {
+		t.Errorf("standing after a sweep of the wrong subnet: %+v", s)
+	}
+	page, err := f.store.Devices(ctx, inventory.DeviceQuery{SubnetID: swept.ID})
+	if err != nil || page.Total != 11 {
+		t.Errorf("devices recorded where they were found: %d %v", page.Total, err)
+	}
+
+	// Asked again, it sends no results at all (unprivileged).
+	if reply := post(prolog); !strings.Contains(reply, "10.77.1.0") {
+		t.Fatalf("not asked again:\n%s", reply)
+	}
+	post(zlibBytes(t, noDiscovery))
+	st, err = f.store.OCSAgent(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "elected for 10.77.1.0/24 but reported no IpDiscover results"
+	if !strings.Contains(st.Note, want) || st.ScannedCIDR != ocsTestSubnet {
+		t.Errorf("OCS state %+v", st)
+	}
+	if s := standing(); s.Failures != 2 || !strings.Contains(s.LastError, want) {
+		t.Errorf("standing after an upload without results: %+v", s)
+	}
+
+	// The page says it.
+	f.user("vera", inventory.RoleViewer)
+	c, _ := f.login("vera", testPassword)
+	resp, err := c.Get(f.ts.URL + "/ocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, want) || !strings.Contains(body, "10.77.1.0/24") {
+		t.Errorf("/ocs does not show the note")
 	}
 }

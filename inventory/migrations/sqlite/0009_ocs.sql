@@ -8,6 +8,9 @@ CREATE TABLE ocs_agents (
 	user_agent        TEXT    NOT NULL DEFAULT '',
 	last_prolog       INTEGER,
 	last_inventory    INTEGER,
+	-- Its default gateway as its last inventory gave it: the Unix agent
+	-- sweeps the network of the interface that reaches it.
+	gateway           TEXT    NOT NULL DEFAULT '',
 	-- The subnet named in the IPDISCOVER option of the last prolog; NULL
 	-- and '' when the agent was not asked to scan.
 	asked_subnet_id   INTEGER REFERENCES subnets (id) ON DELETE SET NULL,
