@@ -2,16 +2,24 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lanscout/lanscout/internal/lab"
+	"github.com/lanscout/lanscout/internal/lab/labtest"
 	"github.com/lanscout/lanscout/internal/sshtest"
+	"github.com/lanscout/lanscout/internal/woltest"
+	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/wol"
 )
 
@@ -114,5 +122,69 @@ func TestSatelliteCheck(t *testing.T) {
 	}
 	if _, stderr, code := runCLI(t, "satellite", "check", "--data", t.TempDir(), "branch"); code != 1 || !strings.Contains(stderr, "no lanscout data") {
 		t.Errorf("no data dir: exit %d %s", code, stderr)
+	}
+
+	// A satellite of the server's store, by name, with its sealed key.
+	data := t.TempDir()
+	store, err := inventory.OpenSQLite(t.Context(), data, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat, err := store.CreateSatellite(t.Context(), inventory.Satellite{Name: "loop", Address: "127.0.0.1", Port: int(addr.Port()), User: "root"}, sshd.ClientPEM)
+	if err == nil {
+		_, err = store.SetSatelliteTrustedKey(t.Context(), sat.ID, hostKey, fp)
+	}
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = runCLI(t, "satellite", "check", "--data", data, "loop")
+	if code != 0 || !strings.Contains(stdout, fp) || !strings.Contains(stdout, "/usr/bin/wakeonlan") {
+		t.Errorf("stored satellite: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "satellite", "check", "--data", data, "nope"); code != 1 || !strings.Contains(stderr, `no satellite named "nope"`) {
+		t.Errorf("unknown name: exit %d %s", code, stderr)
+	}
+}
+
+// TestLabWakeWithoutCapNetRaw runs `lanscout wake` in the lab's scanner
+// namespace without CAP_NET_RAW: --method raw fails naming the capability
+// and how to grant it; auto falls back to UDP, which a lab host receives.
+func TestLabWakeWithoutCapNetRaw(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("skipping: setpriv (util-linux) not found")
+	}
+	l := labtest.New(t, lab.Config{Hosts: 1})
+	sink := woltest.Listen(t, l, l.HostsNS, l.Hosts[0].Interface, 9)
+	run := func(args ...string) (string, string, int) {
+		raw, _ := json.Marshal(append([]string{"wake"}, args...))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := l.Command(ctx, l.Scanner.Namespace, "setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw",
+			os.Args[0], "-test.run=^TestCLIHelperProcess$")
+		cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(raw))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	stdout, stderr, code := run("--iface", l.Scanner.Interface, "--method", "raw", "02:00:5e:50:00:01")
+	if code != 1 || !strings.Contains(stderr, "needs CAP_NET_RAW") || !strings.Contains(stderr, "setcap cap_net_raw+ep") {
+		t.Errorf("raw without the capability: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	stdout, stderr, code = run("--iface", l.Scanner.Interface, "--port", "9", "02:00:5e:50:00:02")
+	if code != 0 || !strings.Contains(stdout, "02:00:5e:50:00:02  sent  UDP to") {
+		t.Fatalf("auto without the capability: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	ps, err := sink.Wait(10*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", "02:00:5e:50:00:02") })
+	if err != nil || woltest.Has(ps, "", "02:00:5e:50:00:01") {
+		t.Errorf("%v: received %+v", err, ps)
 	}
 }
