@@ -15,8 +15,10 @@ type ElectionStore interface {
 	// read transaction).
 	ElectionInput(ctx context.Context) (ElectionInput, error)
 	// SaveElection replaces the seats with seats and appends events, in one
-	// transaction. Seats or events naming a subnet or agent deleted
-	// meanwhile are dropped, not an error.
+	// transaction. A seat already stored for the same agent, subnet and pin
+	// keeps its stored score and reason (rounds recompute them; only who
+	// sits where is worth a write). Seats or events naming a subnet or
+	// agent deleted meanwhile are dropped, not an error.
 	SaveElection(ctx context.Context, seats []ElectionSeat, events []ElectionEvent) error
 	// ElectionEvents lists seat changes, newest first.
 	ElectionEvents(ctx context.Context, q ElectionEventQuery) ([]ElectionEvent, error)

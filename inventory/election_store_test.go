@@ -108,6 +108,15 @@ func TestElectionStore(t *testing.T) {
 	if len(in.Seats) != 1 || !in.Seats[0].ElectedAt.Equal(now) || !in.Seats[0].Pinned || in.Seats[0].Score != 0.91 {
 		t.Errorf("seats %+v", in.Seats)
 	}
+	if err := s.SaveElection(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := s.ElectionInput(ctx); len(in.Seats) != 0 {
+		t.Errorf("seats after saving none: %+v", in.Seats)
+	}
+	if err := s.SaveElection(ctx, []ElectionSeat{seat}, nil); err != nil {
+		t.Fatal(err)
+	}
 	evs, err := s.ElectionEvents(ctx, ElectionEventQuery{SubnetID: sn.ID})
 	if err != nil || len(evs) != 2 || evs[0].Kind != "replaced" || evs[0].ReplacedID != a.ID || evs[1].Kind != "elected" {
 		t.Fatalf("events %+v, %v", evs, err)

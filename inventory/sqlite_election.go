@@ -128,20 +128,51 @@ func scanStanding(row interface{ Scan(...any) error }) (ScanStanding, error) {
 	return st, err
 }
 
-// SaveElection implements ElectionStore.
+// SaveElection implements ElectionStore. It writes only the difference
+// with the stored seats: a round that moves one seat among 2,000 writes
+// one row, not 2,000.
 func (s *SQLite) SaveElection(ctx context.Context, seats []ElectionSeat, events []ElectionEvent) error {
 	err := s.write(ctx, func(tx wtx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM election_seats`); err != nil {
+		type key struct{ subnet, agent int64 }
+		stored := map[key]bool{} // pinned
+		rows, err := tx.QueryContext(ctx, `SELECT subnet_id, agent_id, pinned FROM election_seats`)
+		if err != nil {
 			return err
 		}
-		// INSERT ... SELECT drops a seat whose subnet or agent went away
-		// since the round read its input, instead of failing the lot on
-		// the foreign key.
+		for rows.Next() {
+			var k key
+			var pinned bool
+			if err := rows.Scan(&k.subnet, &k.agent, &pinned); err != nil {
+				rows.Close()
+				return err
+			}
+			stored[k] = pinned
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, st := range seats {
+			k := key{st.SubnetID, st.AgentID}
+			pinned, ok := stored[k]
+			delete(stored, k)
+			if ok && pinned == st.Pinned {
+				continue
+			}
+			// INSERT ... SELECT drops a seat whose subnet or agent went away
+			// since the round read its input, instead of failing the lot on
+			// the foreign key.
 			if _, err := tx.ExecContext(ctx, `INSERT INTO election_seats (subnet_id, agent_id, elected_at, score, pinned, reason)
-				SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM subnets WHERE id = ?) AND EXISTS (SELECT 1 FROM agents WHERE id = ?)`,
+				SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM subnets WHERE id = ?) AND EXISTS (SELECT 1 FROM agents WHERE id = ?)
+				ON CONFLICT (subnet_id, agent_id) DO UPDATE SET elected_at = excluded.elected_at, score = excluded.score,
+				pinned = excluded.pinned, reason = excluded.reason`,
 				st.SubnetID, st.AgentID, msOf(st.ElectedAt), st.Score, st.Pinned, st.Reason, st.SubnetID, st.AgentID); err != nil {
 				return fmt.Errorf("seat of agent %d on subnet %d: %w", st.AgentID, st.SubnetID, err)
+			}
+		}
+		for k := range stored {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM election_seats WHERE subnet_id = ? AND agent_id = ?`, k.subnet, k.agent); err != nil {
+				return err
 			}
 		}
 		for _, e := range events {

@@ -30,9 +30,11 @@ type ElectionOptions struct {
 	// no other agent calls. Default 1m; negative: never.
 	Interval time.Duration
 	// Coalesce bounds the cost of running on every contact: a reelect
-	// within Coalesce of the last round (or during one) only marks the
-	// election dirty, and one round runs at the end of the window.
-	// Default 1s.
+	// within the window after the last round (or during one) only marks
+	// the election dirty, and one round runs at the end of the window. The
+	// window is Coalesce, or ten times the last round's duration when
+	// that is longer, so the election never takes more than about a
+	// tenth of a core however fast agents call. Default 1s.
 	Coalesce time.Duration
 	// NoAutoSubnets stops the election from creating, as subnets named
 	// "auto", the allowed networks agents sit on that no subnet covers.
@@ -114,7 +116,7 @@ func (s *Server) initElection() error {
 	s.jobs.every(o.Coalesce, func(ctx context.Context) {
 		e := s.election
 		e.mu.Lock()
-		dirty, why := e.dirty && !e.running, e.why
+		dirty, why := e.dirty && !e.running && s.opts.Now().Sub(e.lastRun) >= e.window(), e.why
 		e.mu.Unlock()
 		if dirty {
 			if err := s.electNow(ctx, why); err != nil && ctx.Err() == nil {
@@ -174,7 +176,7 @@ func interfaceNetworks() ([]netip.Prefix, error) {
 func (s *Server) reelect(ctx context.Context, why string) error {
 	e := s.election
 	e.mu.Lock()
-	if e.running || s.opts.Now().Sub(e.lastRun) < e.opts.Coalesce {
+	if e.running || s.opts.Now().Sub(e.lastRun) < e.window() {
 		e.dirty, e.why = true, why
 		e.stats.Coalesced++
 		e.mu.Unlock()
@@ -186,6 +188,12 @@ func (s *Server) reelect(ctx context.Context, why string) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return s.electNow(rctx, why)
+}
+
+// window is how long after a round reelect only marks the election
+// dirty; e.mu must be held.
+func (e *electionService) window() time.Duration {
+	return max(e.opts.Coalesce, 10*e.stats.LastDur)
 }
 
 // electNow runs a round now, waiting for one in progress: admin changes

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 // electionServer starts a Server on a fresh store with the election
 // options given; no timer runs unless opts asks.
-func electionServer(t *testing.T, opts ElectionOptions) (*Server, *inventory.SQLite) {
+func electionServer(t *testing.T, opts ElectionOptions, now ...func() time.Time) (*Server, *inventory.SQLite) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := inventory.OpenSQLite(ctx, t.TempDir(), inventory.Options{})
@@ -28,7 +29,11 @@ func electionServer(t *testing.T, opts ElectionOptions) (*Server, *inventory.SQL
 	if opts.ServerNetworks == nil {
 		opts.ServerNetworks = func() ([]netip.Prefix, error) { return nil, nil }
 	}
-	srv, err := New(Options{Store: store, Logger: slog.New(slog.DiscardHandler), ScheduleCheck: -1, Election: opts})
+	o := Options{Store: store, Logger: slog.New(slog.DiscardHandler), ScheduleCheck: -1, Election: opts}
+	if len(now) > 0 {
+		o.Now = now[0]
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +111,16 @@ func TestReelectCoalesces(t *testing.T) {
 		t.Errorf("events %+v", evs)
 	}
 
-	// Outside the window reelect runs at once.
-	srv2, store2 := electionServer(t, ElectionOptions{Coalesce: time.Nanosecond})
+	// Outside the window (the larger of Coalesce and ten rounds) reelect
+	// runs at once.
+	var clock atomic.Int64 // Unix nanoseconds; the server's tickers read it too
+	clock.Store(time.Now().UnixNano())
+	srv2, store2 := electionServer(t, ElectionOptions{Coalesce: time.Second}, func() time.Time { return time.Unix(0, clock.Load()) })
 	if _, err := store2.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.40.0.0/24"}); err != nil {
 		t.Fatal(err)
 	}
 	electionAgent(t, store2, "pc-a", "wired", "10.40.0.5/24", 5, true)
+	clock.Add(int64(time.Second + 10*srv2.election.statsNow().LastDur))
 	if err := srv2.reelect(ctx, "contact"); err != nil {
 		t.Fatal(err)
 	}
