@@ -50,7 +50,7 @@ func Decode(body io.Reader, encoding string, v any) error {
 			if raw.over {
 				return ErrTooLarge
 			}
-			return fmt.Errorf("%w: gzip: %v", ErrMalformed, err)
+			return fmt.Errorf("%w: gzip: %w", ErrMalformed, err)
 		}
 		defer zr.Close()
 		r = zr
@@ -63,7 +63,7 @@ func Decode(body io.Reader, encoding string, v any) error {
 		if raw.over || dec.over {
 			return ErrTooLarge
 		}
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	// One document and nothing after it: a body with two results, or
 	// garbage after one, is not half accepted.
@@ -79,7 +79,7 @@ func Decode(body io.Reader, encoding string, v any) error {
 		if raw.over || dec.over {
 			return ErrTooLarge
 		}
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if raw.over || dec.over {
 		return ErrTooLarge
