@@ -352,6 +352,9 @@ func (s *Server) streamRun(c *gin.Context, run inventory.ScanRun) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), sseMaxLife)
 	defer cancel()
+	// A stopping server ends its streams: http.Server.Shutdown waits for
+	// requests, and a stream of an agent's run would otherwise hold it.
+	defer context.AfterFunc(s.jobs.ctx, cancel)()
 	var err error
 	if f := s.live.feed(run.ID); f != nil {
 		err = s.streamFeed(ctx, sw, f)

@@ -251,6 +251,21 @@ func TestScanEventsFollowAnAgentRun(t *testing.T) {
 	if end.Status != inventory.ScanDone || end.Stats.Recorded != 1 {
 		t.Errorf("end %+v", end)
 	}
+	// A stopping server ends the streams of runs it does not run itself,
+	// or http.Server.Shutdown would wait on them.
+	if _, err := f.store.BeginScan(ctx, sn.ID, inventory.Scanner{Kind: inventory.ScannerAgent, ID: "pc-2"}, "arp"); err != nil {
+		t.Fatal(err)
+	}
+	st = openEvents(t, f, f.tokens[inventory.RoleViewer], fmt.Sprintf("/api/v1/subnets/%d/scan/events", sn.ID))
+	st.until("progress")
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := f.srv.Close(cctx); err != nil {
+		t.Fatal(err)
+	}
+	if !st.ended() {
+		t.Error("a stream outlives the server's Close")
+	}
 }
 
 func TestSubnetPage(t *testing.T) {
