@@ -245,7 +245,23 @@ var (
 
 func (s *Server) credentialsPage(c *gin.Context) {
 	notice := map[string]string{"saved": "Credential saved.", "deleted": "Credential deleted."}[c.Query("done")]
-	s.renderCredentials(c, http.StatusOK, credentialInput{Version: "2c"}, "", notice)
+	form := credentialInput{Version: "2c"}
+	// ?edit=NAME fills the form with a credential's parameters (never its
+	// secrets), to replace it.
+	if name := c.Query("edit"); name != "" {
+		creds, err := s.store.Credentials(c.Request.Context())
+		if err != nil {
+			s.pageError(c, err)
+			return
+		}
+		for _, cr := range creds {
+			if cr.Name == name {
+				form = credentialInput{Name: cr.Name, Version: cr.Version.String(), User: cr.User,
+					AuthProtocol: string(cr.AuthProtocol), PrivProtocol: string(cr.PrivProtocol), Context: cr.Context}
+			}
+		}
+	}
+	s.renderCredentials(c, http.StatusOK, form, "", notice)
 }
 
 func (s *Server) renderCredentials(c *gin.Context, status int, form credentialInput, errMsg, notice string) {

@@ -329,6 +329,15 @@ func TestCredentialSecretsStayWriteOnly(t *testing.T) {
 		}
 		b.all = append(b.all, readBody(t, resp))
 	}
+	resp, err = c.Get(f.ts.URL + "/admin/credentials?edit=core")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = readBody(t, resp)
+	b.all = append(b.all, body)
+	if !strings.Contains(body, `name="user" value="mon"`) || !strings.Contains(body, `value="vlan3"`) {
+		t.Error("?edit does not fill the form with the credential's parameters")
+	}
 	got, _ = f.store.RevealCredentials(ctx, []string{"core"})
 	if got[0].Context != "vlan3" || string(got[0].PrivPass) != secretPriv {
 		t.Errorf("after the form: %#v", got[0])

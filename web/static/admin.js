@@ -27,3 +27,10 @@ function selectText(el) {
   sel.removeAllRanges();
   sel.addRange(range);
 }
+
+// Deleting and revoking ask first; without script the button acts at once.
+document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  form.addEventListener("submit", function (ev) {
+    if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
+  });
+});
