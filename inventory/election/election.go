@@ -457,7 +457,7 @@ func (r *round) assess(sn Subnet, c candidacy, own, pinned bool) (Candidate, los
 			st.LastError, st.CooldownUntil.UTC().Format(time.RFC3339))
 		return out, loss{Demoted, out.Reason}
 	case !pinned && !own && a.Fidelity < r.cfg.MinContacts:
-		out.Reason = fmt.Sprintf("only %d contacts; %d needed before a first election", a.Fidelity, r.cfg.MinContacts)
+		out.Reason = fmt.Sprintf("only %d contact%s; %d needed before a first election", a.Fidelity, plural(a.Fidelity), r.cfg.MinContacts)
 		return out, loss{}
 	}
 	out.Eligible = true
@@ -483,6 +483,13 @@ func (r *round) assess(sn Subnet, c candidacy, own, pinned bool) (Candidate, los
 
 	out.Detail = Detail{Gap: gap, Age: age, RawSockets: a.RawSockets, Medium: c.kind, Others: others, Failures: st.Failures}
 	return out, loss{}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func round4(f float64) float64 { return math.Round(f*1e4) / 1e4 }
