@@ -56,7 +56,7 @@ func nagiosValue(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimRight(strings.TrimSpace(b.String()), `\`)
+	return strings.TrimRight(strings.TrimSpace(b.String()), " \\")
 }
 
 // WriteNagios writes a host per device, using its category's template
