@@ -12,10 +12,19 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -29,6 +38,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanscout/lanscout/agent"
 	"github.com/lanscout/lanscout/internal/lab"
 	"github.com/lanscout/lanscout/internal/lab/labtest"
 	"github.com/lanscout/lanscout/internal/sshtest"
@@ -50,6 +60,11 @@ type labServerConfig struct {
 	Method         string        `json:"method"`
 	ConfirmTimeout time.Duration `json:"confirm_timeout"`
 	ProbeInterval  time.Duration `json:"probe_interval"`
+	// Listen, when set, also serves HTTPS there (for agents) with the
+	// certificate and key in CertFile and KeyFile.
+	Listen   string `json:"listen,omitempty"`
+	CertFile string `json:"cert_file,omitempty"`
+	KeyFile  string `json:"key_file,omitempty"`
 }
 
 // TestWakeLabServerProcess is the server of the wake lab tests when the
@@ -91,6 +106,13 @@ func TestWakeLabServerProcess(t *testing.T) {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
+	if cfg.Listen != "" {
+		tln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go hs.ServeTLS(tln, cfg.CertFile, cfg.KeyFile)
+	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -523,5 +545,158 @@ func TestLabWakeSatellite(t *testing.T) {
 	done := srv.waitJob(j.ID, 30*time.Second)
 	if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "ssh" {
 		t.Errorf("satellite target: %+v", tg)
+	}
+}
+
+const wakeLabAgentEnv = "LANSCOUT_WAKE_LAB_AGENT"
+
+// labAgentConfig is what the re-executed agent is told.
+type labAgentConfig struct {
+	Server      string `json:"server"`
+	EnrollKey   string `json:"enroll_key"`
+	Fingerprint string `json:"fingerprint"`
+	State       string `json:"state"`
+}
+
+// TestWakeLabAgentProcess is the real lanscout agent (package agent, as
+// `lanscout agent` runs it) when the test binary is re-executed inside a
+// lab namespace.
+func TestWakeLabAgentProcess(t *testing.T) {
+	raw := os.Getenv(wakeLabAgentEnv)
+	if raw == "" {
+		t.Skip("helper process for the wake lab tests")
+	}
+	var cfg labAgentConfig
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	a, err := agent.New(agent.Options{Server: cfg.Server, EnrollKey: cfg.EnrollKey, StateDir: cfg.State,
+		TLS: agent.TLSOptions{Fingerprint: cfg.Fingerprint}, Version: "test", PollInterval: 2 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Run(ctx); err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+}
+
+// selfSigned writes a certificate for ip and its key into dir and returns
+// their paths and the certificate's fingerprint.
+func selfSigned(t *testing.T, dir string, ip netip.Addr) (certFile, keyFile, fingerprint string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lanscout lab"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{ip.AsSlice()}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(der)
+	return certFile, keyFile, "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
+}
+
+// TestLabWakeAgent: a target in a subnet the server has no interface in,
+// with a real lanscout agent running there: the server hands the agent a
+// wake task, the agent sends the packet on its own segment, and the
+// target is confirmed.
+func TestLabWakeAgent(t *testing.T) {
+	l := labtest.New(t, lab.Config{Hosts: -1, Routed: &lab.RoutedConfig{ICMPHosts: 1, SilentHosts: -1}})
+	remoteIP := l.Router.ICMPHosts[0]
+	const remoteMAC = "02:42:00:00:0f:03"
+	// The router's leg on the remote segment: what the agent puts on that
+	// wire arrives there.
+	rleg := "lsl" + l.ID + "-rtrf"
+	sink := woltest.Listen(t, l, l.Router.LAN.Namespace, rleg, 9)
+	certDir := t.TempDir()
+	listen := netip.AddrPortFrom(l.Scanner.Addr.Addr(), 8443)
+	certFile, keyFile, fp := selfSigned(t, certDir, listen.Addr())
+	var dev int64
+	var enrollKey string
+	seed := func(ctx context.Context, st inventory.Store) {
+		_, ids := seedWakeDevices(t, ctx, st, l.Router.Remote.String(),
+			scan.Device{IP: remoteIP.String(), MAC: remoteMAC, Category: "workstation", FoundBy: []string{"icmp"}})
+		dev = ids[remoteIP.String()]
+		var err error
+		enrollKey, _, err = st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{l.Router.Remote.String()},
+			CreatedBy: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Second,
+		ProbeInterval: 500 * time.Millisecond, Listen: listen.String(), CertFile: certFile, KeyFile: keyFile}, seed)
+
+	raw, _ := json.Marshal(labAgentConfig{Server: "https://" + listen.String(), EnrollKey: enrollKey, Fingerprint: fp,
+		State: t.TempDir()})
+	cmd := l.Command(context.Background(), l.Router.Namespace, os.Args[0], "-test.run=^TestWakeLabAgentProcess$")
+	cmd.Env = append(os.Environ(), wakeLabAgentEnv+"="+string(raw))
+	agentLog := &syncBuf{}
+	cmd.Stdout, cmd.Stderr = agentLog, agentLog
+	p, err := l.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("stop the agent: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("agent log:\n%s", agentLog.String())
+		}
+	})
+
+	// The agent is usable once it said hello and reported its NICs.
+	var agents []struct {
+		ID    int64  `json:"id"`
+		State string `json:"state"`
+		NICs  []struct {
+			Addresses []string `json:"addresses"`
+		} `json:"nics"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		srv.api(inventory.RoleViewer, http.MethodGet, "/api/v1/agents", nil, &agents)
+		if len(agents) == 1 && agents[0].State == "online" && len(agents[0].NICs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent never showed up online with its NICs: %+v\nagent log:\n%s", agents, agentLog.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	start := time.Now()
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	if st != http.StatusAccepted {
+		t.Fatalf("POST: %d", st)
+	}
+	if tg := target(j, remoteMAC); tg.Route != "agent" || !strings.Contains(tg.Via, fmt.Sprintf("agent %d", agents[0].ID)) {
+		t.Fatalf("route %+v, want the agent", tg)
+	}
+	if _, err := sink.Wait(20*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "raw", remoteMAC) }); err != nil {
+		t.Fatalf("no magic packet on the agent's segment: %v (%+v)", err, sink.Packets())
+	}
+	t.Logf("the agent's packet arrived %s after the request", time.Since(start).Round(time.Millisecond))
+	done := srv.waitJob(j.ID, 40*time.Second)
+	if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "raw" {
+		t.Errorf("agent target: %+v", tg)
 	}
 }
