@@ -12,7 +12,8 @@ import (
 // web); the store only keeps what it needs between rounds.
 type ElectionStore interface {
 	// ElectionInput reads everything a round depends on, consistently (one
-	// read transaction).
+	// read transaction). Agents with the same capabilities share one
+	// Capabilities slice: read it, do not modify it.
 	ElectionInput(ctx context.Context) (ElectionInput, error)
 	// SaveElection replaces the seats with seats and appends events, in one
 	// transaction. A seat already stored for the same agent, subnet and pin
