@@ -205,13 +205,13 @@ func TestBrowser(t *testing.T) {
 
 	// Whatever admin and feature pages exist by now.
 	for _, p := range []string{"/admin", "/admin/users", "/admin/credentials", "/admin/types", "/admin/audit", "/admin/settings",
-		"/admin/tokens", "/agents", "/wake", "/monitoring"} {
+		"/admin/tokens", "/admin/satellites", "/agents", "/election", subnetPath + "/election", "/ocs", "/wake", "/monitoring"} {
 		b.do(chromedp.Navigate(base + p))
 		b.waitJS(`document.readyState === 'complete'`)
 		if h := b.text("h1"); h == "Not found" || h == "" {
 			continue
 		}
-		b.shot("20-" + strings.ReplaceAll(strings.Trim(p, "/"), "/", "-"))
+		b.shot("20-" + regexp.MustCompile(`\d+`).ReplaceAllString(strings.ReplaceAll(strings.Trim(p, "/"), "/", "-"), "id"))
 	}
 
 	// Log out: back to the login page, and pages need a login again.
