@@ -85,6 +85,11 @@ func (s *Server) initMonitoring() error {
 	s.mon.notifier = newNotifier(s)
 	ctx, cancel := context.WithTimeout(s.jobs.ctx, 30*time.Second)
 	defer cancel()
+	// The baseline of finished runs is taken now, so that a run finishing
+	// before the first scrape is counted.
+	if err := m.observeScans(ctx, s.store); err != nil {
+		return fmt.Errorf("web: metrics: %w", err)
+	}
 	if err := s.syncConfigWebhooks(ctx); err != nil {
 		return fmt.Errorf("web: %w", err)
 	}

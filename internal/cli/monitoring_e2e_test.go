@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/lanscout/lanscout/internal/snmptest"
 	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/inventory/export/exporttest"
 	"github.com/lanscout/lanscout/snmp"
 )
 
@@ -177,6 +179,37 @@ func TestMonitoringEndToEnd(t *testing.T) {
 	t.Logf("scan %s in %s: %d SNMP devices of %d served", run.Status, time.Since(start).Round(time.Millisecond), len(discovered), len(sim.Devices))
 	if len(discovered) != len(sim.Devices) {
 		t.Fatalf("discovered %d SNMP devices, want %d: %+v", len(discovered), len(sim.Devices), list.Items)
+	}
+
+	// The scanned devices through the real Icinga 2 and Nagios checks:
+	// the corpus hides every sysName as "<private>", so all four names
+	// collide and must be told apart.
+	download := func(format string) []byte {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.url+"/api/v1/export/"+format+"?subnet="+sim.Prefix.String(), nil)
+		req.Header.Set("Authorization", "Bearer "+promToken)
+		resp, err := srv.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("export %s: %d %s", format, resp.StatusCode, b)
+		}
+		return b
+	}
+	var tpls []string
+	for _, d := range discovered {
+		if !slices.Contains(tpls, "lanscout-"+string(d.Category)) {
+			tpls = append(tpls, "lanscout-"+string(d.Category))
+		}
+	}
+	if n := exporttest.Icinga2(t, download("icinga2"), tpls); n != len(discovered) {
+		t.Errorf("icinga2 counted %d hosts of the scan, want %d", n, len(discovered))
+	}
+	if n, g := exporttest.Nagios(t, download("nagios"), tpls); n != len(discovered) || g != len(tpls) {
+		t.Errorf("nagios counted %d hosts and %d groups of the scan, want %d and %d", n, g, len(discovered), len(tpls))
 	}
 
 	// snmp_exporter 0.21 with the modules above.

@@ -1,0 +1,7 @@
+package export
+
+// Hooks for the external tests of this package.
+var (
+	HostileHosts = hostileHosts
+	TestOptions  = testOptions
+)
