@@ -10,6 +10,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
@@ -309,4 +310,86 @@ type testLogWriter struct{ t *testing.T }
 func (w testLogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestOCSAgentBasicAuth: the real agent answers our basic-auth challenge
+// when given the user, password and realm, and fails to report (exit 1,
+// nothing stored) with a wrong password or another realm. It runs on
+// loopback: no lab needed, the agent only inventories this machine.
+func TestOCSAgentBasicAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the real OCS agent in -short mode")
+	}
+	agentBin, err := exec.LookPath("ocsinventory-agent")
+	if err != nil {
+		t.Skipf("skipping: Debian's ocsinventory-agent is not installed: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	store, err := inventory.OpenSQLite(ctx, t.TempDir(), inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	srv, err := web.New(web.Options{
+		Store:         store,
+		Logger:        slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ScheduleCheck: -1,
+		OCS: web.OCSOptions{Enabled: true, Realm: "Lab agents",
+			Users: []web.OCSUser{{Name: "agent", Password: "agent secret"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		srv.Close(cctx)
+	})
+	caFile := filepath.Join(t.TempDir(), "lanscout-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	varDir := t.TempDir()
+	run := func(user, password, realm string) (string, error) {
+		// Agent 2.10 base64-decodes --user and --password before use
+		// (Ocsinventory::Agent::Encrypt::getClearText).
+		b64 := base64.StdEncoding.EncodeToString
+		cmd := exec.CommandContext(ctx, agentBin, "--nolocal", "--server", ts.URL+"/ocsinventory", "--ca", caFile,
+			"--basevardir", varDir, "--nosoftware", "--user", b64([]byte(user)), "--password", b64([]byte(password)), "--realm", realm)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	fidelity := func() int {
+		as, err := store.Agents(ctx, inventory.AgentQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(as) == 0 {
+			return 0
+		}
+		return as[0].Fidelity
+	}
+	for _, c := range []struct{ name, user, password, realm string }{
+		{"wrong password", "agent", "agent secre", "Lab agents"},
+		{"wrong realm", "agent", "agent secret", "Restricted Area"},
+	} {
+		out, err := run(c.user, c.password, c.realm)
+		if err == nil || !strings.Contains(out, "401") {
+			t.Errorf("%s: the agent got through (%v):\n%s", c.name, err, out)
+		}
+		if f := fidelity(); f != 0 {
+			t.Errorf("%s: an agent was stored (fidelity %d)", c.name, f)
+		}
+	}
+	out, err := run("agent", "agent secret", "Lab agents")
+	if err != nil {
+		t.Fatalf("the agent with the right credentials failed: %v\n%s", err, out)
+	}
+	as, err := store.Agents(ctx, inventory.AgentQuery{})
+	if err != nil || len(as) != 1 || as[0].Kind != inventory.AgentOCS || as[0].Fidelity != 1 || as[0].LastInventory.IsZero() || len(as[0].NICs) == 0 {
+		t.Fatalf("agents after an authenticated run: %+v %v\n%s", as, err, out)
+	}
 }
