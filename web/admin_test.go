@@ -740,8 +740,13 @@ func TestDeviceTypes(t *testing.T) {
 		t.Errorf("reclassify on the page: %d", resp.StatusCode)
 	}
 	resp, _ = c.Get(fmt.Sprintf("%s/admin/types/new?device=%d", f.ts.URL, id))
-	if body := readBody(t, resp); !strings.Contains(body, "1.3.6.1.4.1.8072.3.2.10") {
+	body = readBody(t, resp)
+	if !strings.Contains(body, "1.3.6.1.4.1.8072.3.2.10") {
 		t.Errorf("new type from a device does not propose its sysObjectID")
+	}
+	// The device field suggests the device that answered SNMP, not the other.
+	if !strings.Contains(body, `<option value="10.9.0.5">`) || strings.Contains(body, `<option value="10.9.0.6">`) {
+		t.Errorf("device suggestions: want 10.9.0.5 only")
 	}
 	resp = f.postForm(c, fmt.Sprintf("/admin/types/%d/delete", saved.ID), nil, "same-origin")
 	readBody(t, resp)

@@ -279,6 +279,35 @@ type typeData struct {
 	Test       *typeTest
 	Error      string
 	Categories []typing.Category
+	// Choices are devices the test can use (they answered SNMP), most
+	// recently seen first, for the device field's suggestions.
+	Choices []deviceChoice
+}
+
+type deviceChoice struct{ IP, Label string }
+
+// maxChoices bounds the suggestions: the field takes any id or address.
+const maxChoices = 200
+
+// deviceChoices lists recently seen devices with SNMP answers.
+func (s *Server) deviceChoices(ctx context.Context) []deviceChoice {
+	page, err := s.store.Devices(ctx, inventory.DeviceQuery{Sort: inventory.SortLastSeen, Desc: true, Limit: 1000})
+	if err != nil {
+		s.log.Warn("list devices for the type editor", "err", err)
+		return nil
+	}
+	var out []deviceChoice
+	for _, d := range page.Devices {
+		if d.SNMP == nil || len(out) == maxChoices {
+			continue
+		}
+		label := firstNonEmpty(d.Name, d.SNMP.SysName)
+		if d.Model != "" || d.Vendor != "" {
+			label = strings.TrimSpace(label + " · " + d.Vendor + " " + d.Model)
+		}
+		out = append(out, deviceChoice{IP: d.IP, Label: label + " (" + string(d.Category) + ")"})
+	}
+	return out
 }
 
 const newTypeSource = `name: My device type
@@ -334,6 +363,7 @@ func (s *Server) typePage(c *gin.Context) {
 
 func (s *Server) renderType(c *gin.Context, status int, d typeData) {
 	d.Categories = typing.Categories
+	d.Choices = s.deviceChoices(c.Request.Context())
 	s.render(c, status, "admin_type.html", d)
 }
 
