@@ -68,14 +68,17 @@ type Satellite struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// PendingHostKey is a key offered to a test connection and not yet
 	// confirmed (a new satellite, or one whose key changed).
-	PendingHostKey     string    `json:"pending_host_key,omitempty"`
-	PendingFingerprint string    `json:"pending_fingerprint,omitempty"`
-	Subnets            []string  `json:"subnets"` // CIDRs it serves
-	WakeCommand        string    `json:"wake_command"`
-	HasLanscout        bool      `json:"has_lanscout"`
-	Source             string    `json:"source"` // "config" (the server's config file) or "api"
-	Created            time.Time `json:"created"`
-	Updated            time.Time `json:"updated"`
+	PendingHostKey     string   `json:"pending_host_key,omitempty"`
+	PendingFingerprint string   `json:"pending_fingerprint,omitempty"`
+	Subnets            []string `json:"subnets"` // CIDRs it serves
+	WakeCommand        string   `json:"wake_command"`
+	// Interface is the satellite's interface on the subnets it serves,
+	// for wake commands with {iface}; "" when they have none.
+	Interface   string    `json:"iface,omitempty"`
+	HasLanscout bool      `json:"has_lanscout"`
+	Source      string    `json:"source"` // "config" (the server's config file) or "api"
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
 }
 
 // Trusted reports whether the satellite has a confirmed host key.
@@ -100,6 +103,9 @@ var (
 	satelliteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	satelliteUser = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$`)
 	satelliteHost = regexp.MustCompile(`^[A-Za-z0-9_.:%-]{1,253}$`)
+	// satelliteIface is a Linux interface name, as the satellite package
+	// accepts for {iface}.
+	satelliteIface = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,15}$`)
 )
 
 // Normalize checks s and fills its defaults. The wake command's syntax is
@@ -145,6 +151,13 @@ func (s *Satellite) Normalize() error {
 	}
 	if !strings.Contains(s.WakeCommand, "{macs}") {
 		return fmt.Errorf("%w: satellite wake command %q must contain {macs}", ErrInvalid, s.WakeCommand)
+	}
+	s.Interface = strings.TrimSpace(s.Interface)
+	if s.Interface != "" && !satelliteIface.MatchString(s.Interface) {
+		return fmt.Errorf("%w: satellite interface %q is not an interface name", ErrInvalid, s.Interface)
+	}
+	if strings.Contains(s.WakeCommand, "{iface}") && s.Interface == "" {
+		return fmt.Errorf("%w: satellite wake command %q names {iface}: give the satellite's interface", ErrInvalid, s.WakeCommand)
 	}
 	if s.Source == "" {
 		s.Source = "api"

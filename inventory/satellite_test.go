@@ -47,6 +47,8 @@ func TestSatelliteStore(t *testing.T) {
 		{Name: "x", Address: "h", User: "u", Port: 70000},
 		{Name: "x", Address: "h", User: "u", Subnets: []string{"2001:db8::/64"}},
 		{Name: "x", Address: "h", User: "u", WakeCommand: "wakeonlan"},
+		{Name: "x", Address: "h", User: "u", WakeCommand: "etherwake -i {iface} {macs}"},
+		{Name: "x", Address: "h", User: "u", Interface: "eth0;reboot"},
 	} {
 		if _, err := s.CreateSatellite(ctx, bad, nil); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%+v: err = %v, want ErrInvalid", bad, err)
@@ -85,6 +87,10 @@ func TestSatelliteStore(t *testing.T) {
 	}
 	if sat, err = s.SetSatelliteTrustedKey(ctx, sat.ID, "ssh-ed25519 BBBB", "SHA256:cfg"); err != nil || sat.Fingerprint != "SHA256:cfg" {
 		t.Errorf("trusted from config: %+v, %v", sat, err)
+	}
+	sat.WakeCommand, sat.Interface = "etherwake -i {iface} {macs}", "br-lan"
+	if sat, err = s.UpdateSatellite(ctx, sat, nil); err != nil || sat.Interface != "br-lan" {
+		t.Errorf("interface: %+v, %v", sat, err)
 	}
 	if err := s.SetSatelliteLanscout(ctx, sat.ID, true); err != nil {
 		t.Fatal(err)

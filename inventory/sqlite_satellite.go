@@ -12,7 +12,7 @@ import (
 func satelliteKeyAD(name string) []byte { return []byte("lanscout satellite key\x00" + name) }
 
 const satelliteCols = `id, name, address, port, username, key_file, private_key IS NOT NULL, host_key, host_key_confirmed,
-	fingerprint, pending_host_key, pending_fingerprint, subnets, wake_command, has_lanscout, source, created_at, updated_at`
+	fingerprint, pending_host_key, pending_fingerprint, subnets, wake_command, iface, has_lanscout, source, created_at, updated_at`
 
 func scanSatellite(row interface{ Scan(...any) error }) (Satellite, error) {
 	var s Satellite
@@ -20,7 +20,7 @@ func scanSatellite(row interface{ Scan(...any) error }) (Satellite, error) {
 	var confirmed bool
 	var created, updated int64
 	if err := row.Scan(&s.ID, &s.Name, &s.Address, &s.Port, &s.User, &s.KeyFile, &s.HasKey, &s.HostKey, &confirmed,
-		&s.Fingerprint, &s.PendingHostKey, &s.PendingFingerprint, &subnets, &s.WakeCommand, &s.HasLanscout, &s.Source,
+		&s.Fingerprint, &s.PendingHostKey, &s.PendingFingerprint, &subnets, &s.WakeCommand, &s.Interface, &s.HasLanscout, &s.Source,
 		&created, &updated); err != nil {
 		return Satellite{}, err
 	}
@@ -53,9 +53,9 @@ func (s *SQLite) CreateSatellite(ctx context.Context, sat Satellite, privateKey 
 	var out Satellite
 	err = s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO satellites (name, address, port, username, key_file, private_key,
-			subnets, wake_command, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			subnets, wake_command, iface, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sat.Name, sat.Address, sat.Port, sat.User, sat.KeyFile, sealed, toJSON(sat.Subnets), sat.WakeCommand,
-			sat.Source, now, now)
+			sat.Interface, sat.Source, now, now)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%w: a satellite named %s", ErrConflict, sat.Name)
 		}
@@ -110,9 +110,9 @@ func (s *SQLite) UpdateSatellite(ctx context.Context, sat Satellite, privateKey 
 		}
 		now := msOf(s.now())
 		_, err = tx.ExecContext(ctx, `UPDATE satellites SET name = ?, address = ?, port = ?, username = ?, key_file = ?,
-			private_key = ?, subnets = ?, wake_command = ?, source = ?, updated_at = ? WHERE id = ?`,
+			private_key = ?, subnets = ?, wake_command = ?, iface = ?, source = ?, updated_at = ? WHERE id = ?`,
 			sat.Name, sat.Address, sat.Port, sat.User, sat.KeyFile, sealed, toJSON(sat.Subnets), sat.WakeCommand,
-			sat.Source, now, sat.ID)
+			sat.Interface, sat.Source, now, sat.ID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%w: a satellite named %s", ErrConflict, sat.Name)
 		}

@@ -91,7 +91,7 @@ func (s *Server) wakeViaSatellite(ctx context.Context, sat inventory.Satellite, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := satellite.Wake(ctx, cfg, broadcast, "", macs)
+	res, err := satellite.Wake(ctx, cfg, broadcast, sat.Interface, macs)
 	if err != nil {
 		s.noteSatelliteError(ctx, sat, err)
 		return nil, err
@@ -262,6 +262,10 @@ func credentialsYAML(creds []snmp.Credential) ([]byte, error) {
 // satelliteDetails is an audit line for a satellite's settings (never its
 // key).
 func satelliteDetails(sat inventory.Satellite) string {
-	return fmt.Sprintf("%s %s@%s:%d subnets [%s] wake %q", sat.Name, sat.User, sat.Address, sat.Port,
+	s := fmt.Sprintf("%s %s@%s:%d subnets [%s] wake %q", sat.Name, sat.User, sat.Address, sat.Port,
 		strings.Join(sat.Subnets, " "), sat.WakeCommand)
+	if sat.Interface != "" {
+		s += " iface " + sat.Interface
+	}
+	return s
 }

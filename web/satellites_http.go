@@ -58,11 +58,12 @@ type satelliteInput struct {
 	HostKey     string   `json:"host_key"`
 	Subnets     []string `json:"subnets"`
 	WakeCommand string   `json:"wake_command"`
+	Interface   string   `json:"iface"`
 }
 
 func satelliteInputOf(sat inventory.Satellite) satelliteInput {
 	return satelliteInput{Name: sat.Name, Address: sat.Address, Port: sat.Port, User: sat.User, KeyFile: sat.KeyFile,
-		Subnets: sat.Subnets, WakeCommand: sat.WakeCommand}
+		Subnets: sat.Subnets, WakeCommand: sat.WakeCommand, Interface: sat.Interface}
 }
 
 // check validates what the store does not: the private key, the key file
@@ -105,7 +106,7 @@ func (in satelliteInput) check(creating bool) ([]byte, error) {
 
 func (in satelliteInput) satellite() inventory.Satellite {
 	return inventory.Satellite{Name: in.Name, Address: in.Address, Port: in.Port, User: in.User, KeyFile: in.KeyFile,
-		Subnets: in.Subnets, WakeCommand: in.WakeCommand, Source: "api"}
+		Subnets: in.Subnets, WakeCommand: in.WakeCommand, Interface: in.Interface, Source: "api"}
 }
 
 // saveSatellite creates (id 0) or updates a satellite from in, trusting
@@ -324,21 +325,21 @@ type satelliteData struct {
 // satelliteForm is what the forms post; the private key field is always
 // rendered empty.
 type satelliteForm struct {
-	Action                                                            string
-	Name, Address, Port, User, KeyFile, HostKey, Subnets, WakeCommand string
+	Action                                                                       string
+	Name, Address, Port, User, KeyFile, HostKey, Subnets, WakeCommand, Interface string
 }
 
 func satelliteFormOf(sat inventory.Satellite) satelliteForm {
 	return satelliteForm{Action: fmt.Sprintf("/admin/satellites/%d", sat.ID), Name: sat.Name, Address: sat.Address, Port: strconv.Itoa(sat.Port), User: sat.User,
-		KeyFile: sat.KeyFile, Subnets: strings.Join(sat.Subnets, " "), WakeCommand: sat.WakeCommand}
+		KeyFile: sat.KeyFile, Subnets: strings.Join(sat.Subnets, " "), WakeCommand: sat.WakeCommand, Interface: sat.Interface}
 }
 
 func postedSatellite(c *gin.Context) (satelliteForm, satelliteInput, error) {
 	f := satelliteForm{Name: c.PostForm("name"), Address: c.PostForm("address"), Port: strings.TrimSpace(c.PostForm("port")),
 		User: c.PostForm("user"), KeyFile: strings.TrimSpace(c.PostForm("key_file")), HostKey: strings.TrimSpace(c.PostForm("host_key")),
-		Subnets: c.PostForm("subnets"), WakeCommand: c.PostForm("wake_command")}
+		Subnets: c.PostForm("subnets"), WakeCommand: c.PostForm("wake_command"), Interface: strings.TrimSpace(c.PostForm("iface"))}
 	in := satelliteInput{Name: f.Name, Address: f.Address, User: f.User, KeyFile: f.KeyFile, HostKey: f.HostKey,
-		WakeCommand: f.WakeCommand, Subnets: strings.FieldsFunc(f.Subnets, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })}
+		WakeCommand: f.WakeCommand, Interface: f.Interface, Subnets: strings.FieldsFunc(f.Subnets, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })}
 	if f.Port != "" {
 		p, err := strconv.Atoi(f.Port)
 		if err != nil {

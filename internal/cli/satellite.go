@@ -183,6 +183,7 @@ func printProbe(w io.Writer, cfg satellite.Config, r satellite.ProbeResult) erro
 //	    host_key: "ssh-ed25519 AAAA..." # trusted as written; omit to confirm it in the UI
 //	    subnets: [10.20.0.0/24, 10.21.0.0/24]
 //	    wake_command: "wakeonlan -i {broadcast} {macs}"   # the default
+//	    iface: eth0                   # for a wake_command with {iface}
 type satelliteEntry struct {
 	Name        string   `yaml:"name"`
 	Address     string   `yaml:"address"`
@@ -192,12 +193,13 @@ type satelliteEntry struct {
 	HostKey     string   `yaml:"host_key"`
 	Subnets     []string `yaml:"subnets"`
 	WakeCommand string   `yaml:"wake_command"`
+	Interface   string   `yaml:"iface"`
 }
 
 // satellite returns the entry as the store keeps it.
 func (s satelliteEntry) satellite() inventory.Satellite {
 	return inventory.Satellite{Name: s.Name, Address: s.Address, Port: s.Port, User: s.User, KeyFile: s.KeyFile,
-		Subnets: s.Subnets, WakeCommand: s.WakeCommand, Source: "config"}
+		Subnets: s.Subnets, WakeCommand: s.WakeCommand, Interface: s.Interface, Source: "config"}
 }
 
 // validateSatellites checks every entry fully before the server opens

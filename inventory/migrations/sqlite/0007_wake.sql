@@ -18,6 +18,7 @@ CREATE TABLE satellites (
 	pending_fingerprint TEXT    NOT NULL DEFAULT '',
 	subnets             TEXT    NOT NULL DEFAULT '[]', -- JSON list of CIDRs
 	wake_command        TEXT    NOT NULL,
+	iface               TEXT    NOT NULL DEFAULT '', -- the satellite's interface, for {iface}
 	has_lanscout        INTEGER NOT NULL DEFAULT 0,
 	source              TEXT    NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'config')),
 	created_at          INTEGER NOT NULL,
