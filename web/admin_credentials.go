@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -213,7 +214,7 @@ func (s *Server) apiWriteCredential(c *gin.Context, create bool) {
 	if replaced {
 		status = http.StatusOK
 	}
-	c.Header("Location", "/api/v1/credentials/"+saved.Name)
+	c.Header("Location", "/api/v1/credentials/"+url.PathEscape(saved.Name))
 	c.JSON(status, saved)
 }
 

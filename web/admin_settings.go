@@ -120,6 +120,12 @@ func (s *Server) apiPutSettings(c *gin.Context) {
 		return
 	}
 	in := viewSettings(old).settingsInput
+	// A default credential deleted since it was chosen must not make every
+	// later save fail: start from those that still exist.
+	if in.DefaultCredentials, err = s.existingCredentials(c.Request.Context(), in.DefaultCredentials); err != nil {
+		s.storeError(c, err)
+		return
+	}
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -146,18 +152,26 @@ func (s *Server) newSubnetInput(ctx context.Context) (subnetInput, error) {
 		return subnetInput{}, err
 	}
 	in := subnetInput{Method: st.DefaultMethod, GoneAfter: st.DefaultGoneAfter, Schedule: viewSettings(st).DefaultSchedule}
-	if len(st.DefaultCredentials) > 0 {
-		creds, err := s.store.Credentials(ctx)
-		if err != nil {
-			return subnetInput{}, err
-		}
-		for _, name := range st.DefaultCredentials {
-			if slices.ContainsFunc(creds, func(c inventory.Credential) bool { return c.Name == name }) {
-				in.Credentials = append(in.Credentials, name)
-			}
+	in.Credentials, err = s.existingCredentials(ctx, st.DefaultCredentials)
+	return in, err
+}
+
+// existingCredentials keeps the names of names that name a credential.
+func (s *Server) existingCredentials(ctx context.Context, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return names, nil
+	}
+	creds, err := s.store.Credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, name := range names {
+		if slices.ContainsFunc(creds, func(c inventory.Credential) bool { return c.Name == name }) {
+			out = append(out, name)
 		}
 	}
-	return in, nil
+	return out, nil
 }
 
 // The page.

@@ -595,6 +595,18 @@ func TestSettingsAreNewSubnetDefaults(t *testing.T) {
 		got.Settings.DefaultMethod != "icmp" || got.Settings.UpdatedBy != "token:admin-token" || got.Settings.TokenExpiry != "90d" {
 		t.Fatalf("PUT settings: %d %+v", code, got)
 	}
+	// A default credential deleted later does not block the next save.
+	if _, err := f.store.PutCredential(ctx, snmp.Credential{Name: "gone-soon", Version: snmp.V1, Community: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	f.api(admin, http.MethodPut, "/api/v1/settings", map[string]any{"default_credentials": []string{"campus", "gone-soon"}}, nil)
+	if err := f.store.DeleteCredential(ctx, "gone-soon"); err != nil {
+		t.Fatal(err)
+	}
+	if code := f.api(admin, http.MethodPut, "/api/v1/settings", map[string]any{"default_method": "icmp"}, &got); code != http.StatusOK ||
+		!reflect.DeepEqual(got.Settings.DefaultCredentials, []string{"campus"}) {
+		t.Errorf("save after a default credential was deleted: %d %+v", code, got.Settings)
+	}
 	for _, bad := range []map[string]any{{"default_method": "pigeon"}, {"default_gone_after": 0}, {"default_credentials": []string{"nope"}},
 		{"default_schedule": map[string]any{"every": "often"}}, {"token_expiry": "soon"}, {"unknown": 1}} {
 		if code := f.api(admin, http.MethodPut, "/api/v1/settings", bad, nil); code != http.StatusBadRequest {
