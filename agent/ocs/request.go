@@ -347,43 +347,46 @@ func parseContent(d *xml.Decoder, start xml.StartElement) (*Content, error) {
 				c.IPDiscover = append(c.IPDiscover, s.Hosts...)
 				continue
 			}
-			var rs rawSection
-			if err := d.DecodeElement(&rs, &t); err != nil {
+			// One pass per section: the modelled ones decode their fields
+			// and capture their inner XML together.
+			var inner []byte
+			switch name {
+			case "HARDWARE":
+				var sec struct {
+					Hardware
+					Inner []byte `xml:",innerxml"`
+				}
+				err = d.DecodeElement(&sec, &t)
+				c.Hardware, inner = sec.Hardware, sec.Inner
+			case "BIOS":
+				var sec struct {
+					BIOS
+					Inner []byte `xml:",innerxml"`
+				}
+				err = d.DecodeElement(&sec, &t)
+				c.BIOS, inner = sec.BIOS, sec.Inner
+			case "NETWORKS":
+				var sec struct {
+					Network
+					Inner []byte `xml:",innerxml"`
+				}
+				err = d.DecodeElement(&sec, &t)
+				c.Networks, inner = append(c.Networks, sec.Network), sec.Inner
+			default:
+				var rs rawSection
+				err = d.DecodeElement(&rs, &t)
+				inner = rs.Inner
+			}
+			if err != nil {
 				return nil, fmt.Errorf("%w: <%s>: %v", ErrMalformed, name, err)
 			}
 			raw.WriteString("<" + name + ">")
-			raw.Write(rs.Inner)
+			raw.Write(inner)
 			raw.WriteString("</" + name + ">")
-			switch name {
-			case "HARDWARE":
-				err = decodeSection(name, rs.Inner, &c.Hardware)
-			case "BIOS":
-				err = decodeSection(name, rs.Inner, &c.BIOS)
-			case "NETWORKS":
-				var n Network
-				err = decodeSection(name, rs.Inner, &n)
-				c.Networks = append(c.Networks, n)
-			}
-			if err != nil {
-				return nil, err
-			}
 		case xml.EndElement:
 			raw.WriteString("</CONTENT>")
 			c.Raw = raw.String()
 			return c, nil
 		}
 	}
-}
-
-// decodeSection decodes a section's inner XML (already checked
-// well-formed) into v.
-func decodeSection(name string, inner []byte, v any) error {
-	doc := make([]byte, 0, len(inner)+len(name)*2+5)
-	doc = append(append(append(doc, '<'), name...), '>')
-	doc = append(doc, inner...)
-	doc = append(append(append(doc, "</"...), name...), '>')
-	if err := xml.Unmarshal(doc, v); err != nil {
-		return fmt.Errorf("%w: <%s>: %v", ErrMalformed, name, err)
-	}
-	return nil
 }
