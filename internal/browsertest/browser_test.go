@@ -79,12 +79,12 @@ func TestBrowser(t *testing.T) {
 	b.do(chromedp.SendKeys(chromedp.CSS("#cidr"), sim.Prefix.String()))
 	b.do(chromedp.SendKeys(chromedp.CSS("#name"), "Lab (snmpsim)"))
 	b.set("#method", "snmp")
-	b.do(chromedp.Click(chromedp.CSS("form[action='/subnets'] button[type=submit]")))
+	b.click("form[action='/subnets'] button[type=submit]")
 	b.waitJS(`location.search === '?done=created'`)
 	b.shot("04-subnets")
 
 	// Its page; scan it and watch the devices arrive.
-	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf("a[href^='/subnets/']:not([href$='/map'])"))))
+	b.click("a[href^='/subnets/']:not([href$='/map'])")
 	b.waitJS(`/^\/subnets\/\d+$/.test(location.pathname)`)
 	subnetPath := b.path()
 	// The simulator is stopped (SIGSTOP) while the scan starts: its SNMP
@@ -100,7 +100,7 @@ func TestBrowser(t *testing.T) {
 			sim.Resume()
 		}
 	}()
-	b.do(chromedp.Click(chromedp.CSS("form.scan-now button")))
+	b.click("form.scan-now button")
 	b.waitJS(`location.search === '?done=scan'`)
 	b.waitJS(`document.querySelector('.live.live-on') !== null`)
 	b.waitJS(`document.querySelector('.live-status').textContent.includes('Scanning')`)
@@ -160,11 +160,11 @@ func TestBrowser(t *testing.T) {
 	}
 	b.shot("08-devices")
 	printerIP := sim.Devices[0].Addr.Addr().String()
-	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf("a[href^='/devices/']"))))
+	b.click("a[href^='/devices/']")
 	b.waitJS(`/^\/devices\/\d+$/.test(location.pathname)`)
 	b.do(chromedp.Navigate(base + "/devices?q=" + printerIP))
 	b.waitJS(`document.querySelector('main table a[href^="/devices/"]') !== null`)
-	b.do(chromedp.Click(chromedp.CSS(`main table a[href^="/devices/"]`)))
+	b.click(`main table a[href^="/devices/"]`)
 	b.waitJS(`/^\/devices\/\d+$/.test(location.pathname)`)
 	b.waitJS(`document.querySelector('#identify') !== null`)
 	if h := b.text("h1"); !strings.Contains(h, printerIP) || !strings.Contains(h, "printer") {
@@ -175,7 +175,7 @@ func TestBrowser(t *testing.T) {
 	// Identify it by hand.
 	b.set("#id-category", "printer")
 	b.do(chromedp.SendKeys(chromedp.CSS("#id-name"), "reception-printer"))
-	b.do(chromedp.Click(chromedp.CSS(`form[action$="/identify"] button[type=submit]`)))
+	b.click(`form[action$="/identify"] button[type=submit]`)
 	b.waitJS(`location.search === '?done=identified'`)
 	if n := b.text(".notice"); !strings.Contains(n, "Identification saved") {
 		t.Errorf("after identify: %q", n)
@@ -216,7 +216,7 @@ func TestBrowser(t *testing.T) {
 
 	// Log out: back to the login page, and pages need a login again.
 	b.do(chromedp.Navigate(base + "/"))
-	b.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	b.click(`form[action="/logout"] button`)
 	b.waitPath("/login")
 	b.do(chromedp.Navigate(base + "/devices"))
 	b.waitPath("/login")
@@ -401,8 +401,27 @@ func (b *browser) login(user, password string) {
 	b.do(chromedp.WaitVisible(chromedp.CSS("#username")))
 	b.set("#username", "")
 	b.do(chromedp.SendKeys(chromedp.CSS("#username"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("form[action='/login'] button[type=submit]")))
+		chromedp.SendKeys(chromedp.CSS("#password"), password))
+	b.click("form[action='/login'] button[type=submit]")
+}
+
+// click clicks the first element sel matches once it is visible. The
+// click is the element's own (HTMLElement.click), not a mouse event at
+// coordinates measured a moment before, which a late layout shift makes
+// miss now and then.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); if (!e) { return false; } e.click(); return true; })()`, sel)))
+	if err == nil && !ok {
+		err = fmt.Errorf("nothing to click at %s", sel)
+	}
+	if err != nil {
+		b.failPage(err)
+	}
 }
 
 // set sets a form field's value, as picking it would.
@@ -500,9 +519,19 @@ func (b *browser) evalBool(expr string) bool {
 // shot saves a full-page PNG of the page as name.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	b.waitJS(`document.readyState === 'complete' && document.body && document.body.clientWidth > 0`)
+	// A page still being laid out has no size yet; ask again a moment later.
+	var png []byte
+	var err error
+	for try := 0; try < 5; try++ {
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
 		b.failPage(fmt.Errorf("screenshot %s: %w", name, err))
 	}
