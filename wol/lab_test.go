@@ -44,21 +44,20 @@ func TestLabSend(t *testing.T) {
 
 	t.Run("raw", func(t *testing.T) {
 		var res []wol.Result
-		err := l.Do(l.Scanner.Namespace, func() error {
-			s := wol.Sender{Password: []byte{1, 2, 3, 4, 5, 6}}
-			var err error
-			res, err = s.Send(t.Context(), route, macs)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
+		send := func() error {
+			return l.Do(l.Scanner.Namespace, func() error {
+				s := wol.Sender{Password: []byte{1, 2, 3, 4, 5, 6}}
+				var err error
+				res, err = s.Send(t.Context(), route, macs)
+				return err
+			})
 		}
+		ps, err := sink.SendUntil(10*time.Second, send, func(ps []woltest.Packet) bool { return woltest.HasAll(ps, "raw", want...) })
 		for _, r := range res {
 			if r.Err != nil || r.Method != wol.MethodRaw {
 				t.Errorf("%s: %v by %q, want sent raw", r.MAC, r.Err, r.Method)
 			}
 		}
-		ps, err := sink.Wait(10*time.Second, func(ps []woltest.Packet) bool { return woltest.HasAll(ps, "raw", want...) })
 		if err != nil {
 			t.Fatalf("%v; received %+v", err, ps)
 		}
@@ -71,21 +70,15 @@ func TestLabSend(t *testing.T) {
 
 	t.Run("udp", func(t *testing.T) {
 		var res []wol.Result
-		err := l.Do(l.Scanner.Namespace, func() error {
-			s := wol.Sender{Method: wol.MethodUDP, Ports: []int{9, 7, 40009}}
-			var err error
-			res, err = s.Send(t.Context(), route, macs)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
+		send := func() error {
+			return l.Do(l.Scanner.Namespace, func() error {
+				s := wol.Sender{Method: wol.MethodUDP, Ports: []int{9, 7, 40009}}
+				var err error
+				res, err = s.Send(t.Context(), route, macs)
+				return err
+			})
 		}
-		for _, r := range res {
-			if r.Err != nil || r.Method != wol.MethodUDP {
-				t.Errorf("%s: %v by %q, want sent udp", r.MAC, r.Err, r.Method)
-			}
-		}
-		ps, err := sink.Wait(10*time.Second, func(ps []woltest.Packet) bool {
+		ps, err := sink.SendUntil(10*time.Second, send, func(ps []woltest.Packet) bool {
 			for _, port := range []string{"9", "7", "40009"} {
 				for _, m := range want {
 					found := false
@@ -101,6 +94,11 @@ func TestLabSend(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatalf("%v; received %+v", err, ps)
+		}
+		for _, r := range res {
+			if r.Err != nil || r.Method != wol.MethodUDP {
+				t.Errorf("%s: %v by %q, want sent udp", r.MAC, r.Err, r.Method)
+			}
 		}
 	})
 	if bad := sink.Bad(); len(bad) > 0 {

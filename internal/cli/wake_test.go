@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -179,11 +180,13 @@ func TestLabWakeWithoutCapNetRaw(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "needs CAP_NET_RAW") || !strings.Contains(stderr, "setcap cap_net_raw+ep") {
 		t.Errorf("raw without the capability: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	stdout, stderr, code = run("--iface", l.Scanner.Interface, "--port", "9", "02:00:5e:50:00:02")
-	if code != 0 || !strings.Contains(stdout, "02:00:5e:50:00:02  sent  UDP to") {
-		t.Fatalf("auto without the capability: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
-	}
-	ps, err := sink.Wait(10*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", "02:00:5e:50:00:02") })
+	ps, err := sink.SendUntil(20*time.Second, func() error {
+		stdout, stderr, code = run("--iface", l.Scanner.Interface, "--port", "9", "02:00:5e:50:00:02")
+		if code != 0 || !strings.Contains(stdout, "02:00:5e:50:00:02  sent  UDP to") {
+			return fmt.Errorf("auto without the capability: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+		}
+		return nil
+	}, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", "02:00:5e:50:00:02") })
 	if err != nil || woltest.Has(ps, "", "02:00:5e:50:00:01") {
 		t.Errorf("%v: received %+v", err, ps)
 	}

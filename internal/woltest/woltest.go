@@ -211,3 +211,22 @@ func HasAll(ps []Packet, method string, macs ...string) bool {
 	}
 	return true
 }
+
+// SendUntil calls send, then waits up to a second for ok to hold, and
+// sends again until it does or timeout passes. Links of a lab built a
+// moment ago can lose the first frames on a loaded machine; a magic packet
+// is idempotent, so a test may repeat it, and what it asserts (the right
+// packets arrive) stays the same.
+func (s *Sink) SendUntil(timeout time.Duration, send func() error, ok func([]Packet) bool) ([]Packet, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := send(); err != nil {
+			return s.Packets(), err
+		}
+		wait := min(time.Second, time.Until(deadline))
+		ps, err := s.Wait(wait, ok)
+		if err == nil || time.Now().After(deadline) {
+			return ps, err
+		}
+	}
+}
