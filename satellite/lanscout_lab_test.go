@@ -1,0 +1,113 @@
+package satellite_test
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanscout/lanscout/internal/cli"
+	"github.com/lanscout/lanscout/internal/lab"
+	"github.com/lanscout/lanscout/internal/lab/labtest"
+	"github.com/lanscout/lanscout/internal/sshtest"
+	"github.com/lanscout/lanscout/internal/woltest"
+	"github.com/lanscout/lanscout/satellite"
+)
+
+// asLanscoutEnv makes this test binary act as the lanscout command on the
+// satellite: its sshd runs it through a `lanscout` script on its PATH.
+const asLanscoutEnv = "LANSCOUT_TEST_AS_CLI"
+
+func TestLanscoutHelperProcess(t *testing.T) {
+	if os.Getenv(asLanscoutEnv) == "" {
+		t.Skip("helper: the satellite's sshd runs this binary as lanscout")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(cli.Run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// otherInterface returns the name of the interface of ns that is neither
+// loopback nor skip.
+func otherInterface(t *testing.T, l *lab.Lab, ns, skip string) string {
+	t.Helper()
+	var name string
+	err := l.Do(ns, func() error {
+		ifs, err := net.Interfaces()
+		if err != nil {
+			return err
+		}
+		for _, i := range ifs {
+			if i.Flags&net.FlagLoopback == 0 && i.Name != skip {
+				name = i.Name
+			}
+		}
+		return nil
+	})
+	if err != nil || name == "" {
+		t.Fatalf("interface of %s: %q %v", ns, name, err)
+	}
+	return name
+}
+
+// TestLabSatelliteLanscoutWake: a satellite with lanscout installed wakes
+// with `lanscout wake --iface {iface} {macs}`: raw Ethernet frames on its
+// own segment, which a raw sink on the router's leg there receives.
+func TestLabSatelliteLanscoutWake(t *testing.T) {
+	sshtest.Skip(t)
+	bin := t.TempDir()
+	script := "#!/bin/sh\nexec '" + os.Args[0] + "' -test.run='^TestLanscoutHelperProcess$' -- \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "lanscout"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := labtest.New(t, lab.Config{Hosts: -1, Routed: &lab.RoutedConfig{ICMPHosts: 1, SilentHosts: -1}})
+	r := l.Router
+	sshd := sshtest.Start(t, sshtest.Options{Lab: l, Namespace: r.Namespace, Listen: netip.AddrPortFrom(r.ICMPHosts[0], 22),
+		HostKeyTypes: []string{"ed25519"},
+		Env:          map[string]string{"PATH": bin + ":/usr/bin:/bin", asLanscoutEnv: "1"}})
+	farIface := otherInterface(t, l, r.Namespace, "")
+	rtrLeg := otherInterface(t, l, r.LAN.Namespace, r.LAN.Interface)
+	sink := woltest.Listen(t, l, r.LAN.Namespace, rtrLeg)
+
+	cfg := satellite.Config{Name: "branch", Address: r.ICMPHosts[0].String(), User: sshd.User, Signer: sshd.Client,
+		HostKey: sshd.HostKeys["ed25519"], Dial: sshtest.DialFrom(l, l.Scanner.Namespace),
+		WakeCommand: "lanscout wake --iface {iface} --method raw {macs}"}
+	probe, err := satellite.Probe(t.Context(), cfg)
+	if err != nil || !probe.LoggedIn || probe.LanscoutPath != filepath.Join(bin, "lanscout") || probe.WakeProgramPath != probe.LanscoutPath {
+		t.Fatalf("probe: %+v %v\n%s", probe, err, sshd.Log())
+	}
+	want := []string{"02:00:5e:60:00:01", "02:00:5e:60:00:02"}
+	var res []satellite.Result
+	ps, err := sink.SendUntil(20*time.Second, func() error {
+		var err error
+		res, err = satellite.Wake(t.Context(), cfg, netip.Addr{}, farIface, macs(t, want...))
+		return err
+	}, func(ps []woltest.Packet) bool { return woltest.HasAll(ps, "raw", want...) })
+	if err != nil {
+		t.Fatalf("%v: %+v\n%s", err, ps, sshd.Log())
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.MAC, r.Err)
+		}
+	}
+	for _, p := range ps {
+		if p.To != "ff:ff:ff:ff:ff:ff" {
+			t.Errorf("frame %+v not to the broadcast MAC", p)
+		}
+	}
+	// A bad interface is refused by lanscout there: the MACs fail with its message.
+	res, err = satellite.Wake(t.Context(), cfg, netip.Addr{}, "nosuch0", macs(t, "02:00:5e:60:00:03"))
+	if err != nil || len(res) != 1 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "nosuch0") {
+		t.Errorf("bad interface: %+v %v", res, err)
+	}
+}
