@@ -275,10 +275,15 @@ func (s *syncBuffer) String() string {
 // data directory until the test ends, and returns its base URL.
 func startServer(t *testing.T, vars map[string]string) string {
 	t.Helper()
+	return startServerIn(t, t.TempDir(), vars)
+}
+
+// startServerIn is startServer with the data directory dir.
+func startServerIn(t *testing.T, dir string, vars map[string]string) string {
+	t.Helper()
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}
-	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	done := make(chan int, 1)
