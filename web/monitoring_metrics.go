@@ -150,9 +150,6 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 
 func (c *storeCollector) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
 	s := c.s
-	if err := c.m.observeScans(ctx, s.store); err != nil {
-		return err
-	}
 	db, err := s.store.Dashboard(ctx)
 	if err != nil {
 		return err
@@ -244,6 +241,12 @@ func (s *Server) metricsAccess(c *gin.Context) {
 
 func (s *Server) serveMetrics(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	// Before gathering, not inside a collector: the registry collects
+	// concurrently, so counters moved during Collect could miss this
+	// scrape.
+	if err := s.mon.metrics.observeScans(c.Request.Context(), s.store); err != nil {
+		s.log.Warn("metrics: observe scans", "err", err)
+	}
 	s.mon.metricsHandler.ServeHTTP(c.Writer, c.Request)
 }
 
