@@ -117,6 +117,7 @@ func (s *Server) monitoringRoutes(e *gin.Engine, ui, api *gin.RouterGroup) {
 	ui.GET("/monitoring", s.monitoringPage)
 	ui.POST("/monitoring/webhooks", s.requireRole(inventory.RoleAdmin), s.createWebhookForm)
 	ui.POST("/monitoring/webhooks/:id/delete", s.requireRole(inventory.RoleAdmin), s.deleteWebhookForm)
+	ui.POST("/monitoring/webhooks/:id/test", s.requireRole(inventory.RoleAdmin), s.testWebhookForm)
 
 	api.GET("/sd/prometheus", s.apiPrometheusSD)
 	api.GET("/export/:format", s.apiExport)
@@ -126,6 +127,7 @@ func (s *Server) monitoringRoutes(e *gin.Engine, ui, api *gin.RouterGroup) {
 	api.PUT("/webhooks/:id", s.requireRole(inventory.RoleAdmin), s.apiUpdateWebhook)
 	api.DELETE("/webhooks/:id", s.requireRole(inventory.RoleAdmin), s.apiDeleteWebhook)
 	api.GET("/webhooks/:id/deliveries", s.requireRole(inventory.RoleAdmin), s.apiWebhookDeliveries)
+	api.POST("/webhooks/:id/test", s.requireRole(inventory.RoleAdmin), s.apiTestWebhook)
 }
 
 // observeWake counts a wake's outcome for /metrics ("confirmed",

@@ -153,6 +153,58 @@ func (s *Server) apiWebhookDeliveries(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": ds, "total": len(ds)})
 }
 
+// apiTestWebhook queues a "ping" delivery to the webhook (202 with the
+// delivery), so an admin can check the endpoint and its signature check.
+func (s *Server) apiTestWebhook(c *gin.Context) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	w, err := s.store.Webhook(c.Request.Context(), id)
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	if !w.Enabled {
+		apiError(c, http.StatusConflict, fmt.Sprintf("webhook %q is disabled", w.Name))
+		return
+	}
+	d, err := s.mon.notifier.ping(c.Request.Context(), w, principalOf(c).actor())
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	s.audit(c, "webhook.test", fmt.Sprintf("webhook/%d", w.ID), w.Name)
+	c.JSON(http.StatusAccepted, d)
+}
+
+func (s *Server) testWebhookForm(c *gin.Context) {
+	id, ok := deviceID(c)
+	if !ok {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such webhook.")
+		return
+	}
+	w, err := s.store.Webhook(c.Request.Context(), id)
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such webhook.")
+		return
+	}
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if !w.Enabled {
+		s.renderMonitoring(c, http.StatusConflict, webhookForm{}, fmt.Sprintf("Webhook %q is disabled.", w.Name), "")
+		return
+	}
+	if _, err := s.mon.notifier.ping(c.Request.Context(), w, principalOf(c).actor()); err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.audit(c, "webhook.test", fmt.Sprintf("webhook/%d", w.ID), w.Name)
+	c.Redirect(http.StatusSeeOther, "/monitoring?done=tested")
+}
+
 func webhookDetails(w inventory.Webhook) string {
 	ev := "all events"
 	if len(w.Events) > 0 {
@@ -199,6 +251,8 @@ func (s *Server) monitoringPage(c *gin.Context) {
 		notice = "Webhook created."
 	case "deleted":
 		notice = "Webhook deleted."
+	case "tested":
+		notice = "Test delivery queued; it shows below within seconds."
 	}
 	s.renderMonitoring(c, http.StatusOK, webhookForm{}, "", notice)
 }

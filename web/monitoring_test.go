@@ -476,6 +476,18 @@ func TestWebhookFormsAndConfig(t *testing.T) {
 	if code := f.api(admin, "DELETE", fmt.Sprintf("/api/v1/webhooks/%d", id), nil, nil); code != http.StatusConflict {
 		t.Errorf("delete a config webhook: %d, want 409", code)
 	}
+	// A test delivery goes out whatever events the webhook takes, signed
+	// with the secret of the file.
+	var ping inventory.WebhookDelivery
+	if code := f.api(admin, "POST", fmt.Sprintf("/api/v1/webhooks/%d/test", id), nil, &ping); code != http.StatusAccepted || ping.Kind != "ping" {
+		t.Fatalf("test delivery: %d %+v", code, ping)
+	}
+	waitUntil(t, 10*time.Second, func() bool { return len(r.requests()) == 1 }, "the test delivery arrives")
+	got := r.requests()[0]
+	if err := web.VerifySignature("file-secret", got.header.Get(web.SignatureHeader), got.body, time.Now(), time.Minute); err != nil ||
+		got.header.Get(web.EventHeader) != "ping" {
+		t.Errorf("test delivery: %v, event %q", err, got.header.Get(web.EventHeader))
+	}
 	f.user("ada", inventory.RoleAdmin)
 	c, _ := f.login("ada", testPassword)
 	resp := f.postForm(c, "/monitoring/webhooks", url.Values{"name": {"team"}, "url": {r.srv.URL}, "secret": {"form-secret"},

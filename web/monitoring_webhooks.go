@@ -283,6 +283,25 @@ func (n *notifier) emit(ctx context.Context, kind string, payload any) error {
 	return nil
 }
 
+// EventPing is the kind of a test delivery an admin asks for; it goes to
+// one webhook whatever events it takes.
+const EventPing = "ping"
+
+// ping queues a test delivery to one webhook.
+func (n *notifier) ping(ctx context.Context, w inventory.Webhook, by string) (inventory.WebhookDelivery, error) {
+	body, err := json.Marshal(webhookBody{Kind: EventPing, At: n.s.opts.Now().UTC(),
+		Message: "test delivery from lanscout, asked for by " + by})
+	if err != nil {
+		return inventory.WebhookDelivery{}, err
+	}
+	ds, err := n.s.store.QueueDeliveries(ctx, []inventory.WebhookDelivery{{WebhookID: w.ID, Kind: EventPing, Body: string(body)}}, 0, -1)
+	if err != nil {
+		return inventory.WebhookDelivery{}, err
+	}
+	n.poke()
+	return ds[0], nil
+}
+
 // dispatch starts a sender for every webhook with due deliveries and no
 // sender running.
 func (n *notifier) dispatch(ctx context.Context) error {
