@@ -233,7 +233,7 @@ func (s *Server) electRound(ctx context.Context, why string) (*electionState, er
 	if err != nil {
 		return nil, err
 	}
-	out := election.Decide(e.cfg, electionInput(in, now))
+	out := election.Decide(e.cfg, electionInput(in, now, s.ocsPoll()))
 	if len(out.Unknown) > 0 && !e.opts.NoAutoSubnets {
 		created := 0
 		for _, n := range out.Unknown {
@@ -256,7 +256,7 @@ func (s *Server) electRound(ctx context.Context, why string) (*electionState, er
 			if in, err = s.store.ElectionInput(ctx); err != nil {
 				return nil, err
 			}
-			out = election.Decide(e.cfg, electionInput(in, now))
+			out = election.Decide(e.cfg, electionInput(in, now, s.ocsPoll()))
 		}
 	}
 
@@ -350,8 +350,20 @@ func agentName(a inventory.ElectionAgent) string {
 	return a.UID
 }
 
-// electionInput turns the store's input into the election's.
-func electionInput(in inventory.ElectionInput, now time.Time) election.Input {
+// ocsPoll is how often OCS agents call: the PROLOG_FREQ the OCS endpoint
+// hands them (hours, default 24). They do not say it themselves, and
+// measured against the default poll interval a daily agent would never be
+// alive enough to scan.
+func (s *Server) ocsPoll() time.Duration {
+	if h := s.opts.OCS.PrologFreq; h > 0 {
+		return time.Duration(h) * time.Hour
+	}
+	return 24 * time.Hour
+}
+
+// electionInput turns the store's input into the election's; OCS agents
+// that did not say how often they poll are taken to poll every ocsPoll.
+func electionInput(in inventory.ElectionInput, now time.Time, ocsPoll time.Duration) election.Input {
 	out := election.Input{Now: now, Agents: make([]election.Agent, 0, len(in.Agents)),
 		Subnets: make([]election.Subnet, 0, len(in.Subnets))}
 	for _, a := range in.Agents {
@@ -360,6 +372,9 @@ func electionInput(in inventory.ElectionInput, now time.Time) election.Input {
 			// OCS agents' ipdiscover runs as root.
 			RawSockets: a.Kind == inventory.AgentOCS || slices.Contains(a.Capabilities, inventory.CapRawSockets),
 			NICs:       make([]election.NIC, 0, len(a.NICs))}
+		if a.Kind == inventory.AgentOCS && ea.PollInterval == 0 {
+			ea.PollInterval = ocsPoll
+		}
 		for _, n := range a.NICs {
 			en := election.NIC{Name: n.Name, Kind: string(n.Kind), State: n.State}
 			for _, addr := range n.Addresses {

@@ -242,3 +242,30 @@ func TestAutoSubnets(t *testing.T) {
 		}
 	}
 }
+
+// TestElectionInputAgents: OCS agents count as raw-socket capable and, not
+// saying how often they poll, as polling every PROLOG_FREQ; lanscout
+// agents are raw-capable only when they say so.
+func TestElectionInputAgents(t *testing.T) {
+	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	in := inventory.ElectionInput{Agents: []inventory.ElectionAgent{
+		{ID: 1, UID: "ocs-1", Kind: inventory.AgentOCS},
+		{ID: 2, UID: "ls-2", Hostname: "pc2", Kind: inventory.AgentLanscout, PollInterval: time.Minute},
+		{ID: 3, UID: "ls-3", Kind: inventory.AgentLanscout, Capabilities: []string{inventory.CapRawSockets}},
+	}, Subnets: []inventory.Subnet{{ID: 1, CIDR: "10.60.0.0/24", Policy: inventory.ScanDeny}, {ID: 2, CIDR: "10.61.0.0/24"}},
+		NeverSubnets: []int64{2}}
+	out := electionInput(in, now, 24*time.Hour)
+	for i, want := range []struct {
+		raw  bool
+		poll time.Duration
+		name string
+	}{{true, 24 * time.Hour, "ocs-1"}, {false, time.Minute, "pc2"}, {true, 0, "ls-3"}} {
+		a := out.Agents[i]
+		if a.RawSockets != want.raw || a.PollInterval != want.poll || a.Name != want.name {
+			t.Errorf("agent %d: raw %v poll %s name %q, want %+v", a.ID, a.RawSockets, a.PollInterval, a.Name, want)
+		}
+	}
+	if !out.Subnets[0].Deny || out.Subnets[0].Never || out.Subnets[1].Deny || !out.Subnets[1].Never {
+		t.Errorf("subnets %+v", out.Subnets)
+	}
+}
