@@ -198,3 +198,23 @@ func FuzzParseTemplate(f *testing.F) {
 		_ = fmt.Sprint(tm)
 	})
 }
+
+func TestSentMACs(t *testing.T) {
+	out := `Sending magic packet to 10.9.1.255:9 with 02:00:5e:30:00:01
+Sending magic packet to 10.9.1.255:9 with 02:00:5E:30:00:02
+02:00:5e:30:00:03  sent    UDP to 10.9.1.255 port 9,7
+02:00:5e:30:00:04  FAILED  send UDP to 10.9.1.255:9: network is unreachable
+02:00:5e:30:00:05  sent    raw Ethernet on eth0
+garbage sent here
+lanscout wake: 1 of 4 magic packets were not sent
+`
+	got := sentMACs(out)
+	for _, m := range []string{"02:00:5e:30:00:01", "02:00:5e:30:00:02", "02:00:5e:30:00:03", "02:00:5e:30:00:05"} {
+		if !got[m] {
+			t.Errorf("%s not read as sent", m)
+		}
+	}
+	if got["02:00:5e:30:00:04"] || len(got) != 4 {
+		t.Errorf("sentMACs = %v", got)
+	}
+}

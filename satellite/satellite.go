@@ -163,6 +163,7 @@ func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, m
 	}
 	defer c.Close()
 	errs := make([]error, len(cmds))
+	outputs := make([]tailBuffer, len(cmds))
 	sem := make(chan struct{}, cfg.Sessions)
 	var wg sync.WaitGroup
 	for i, cmd := range cmds {
@@ -174,17 +175,50 @@ func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, m
 				return
 			}
 			defer func() { <-sem }()
-			errs[i] = c.Run(ctx, cmd, nil, io.Discard)
+			errs[i] = c.Run(ctx, cmd, nil, &outputs[i])
 		})
 	}
 	wg.Wait()
 	out := make([]Result, 0, len(macs))
 	for i, b := range batches {
+		var sent map[string]bool
+		if errs[i] != nil {
+			sent = sentMACs(outputs[i].String())
+		}
 		for _, m := range b {
-			out = append(out, Result{MAC: m, Err: errs[i]})
+			r := Result{MAC: m, Err: errs[i]}
+			if sent[m.String()] {
+				// The command failed, but said this MAC went out:
+				// lanscout wake exits 1 when any one MAC failed.
+				r.Err = nil
+			}
+			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+// sentMACs reads the MACs a wake command's output says it sent: lines of
+// `lanscout wake` ("aa:bb:cc:dd:ee:ff  sent  ...") and of Debian's
+// wakeonlan ("Sending magic packet to 10.0.0.255:9 with aa:bb:cc:dd:ee:ff").
+func sentMACs(output string) map[string]bool {
+	sent := map[string]bool{}
+	for _, line := range strings.Split(output, "\n") {
+		f := strings.Fields(line)
+		var word string
+		switch {
+		case len(f) >= 2 && f[1] == "sent":
+			word = f[0]
+		case len(f) >= 7 && f[0] == "Sending" && f[1] == "magic" && f[len(f)-2] == "with":
+			word = f[len(f)-1]
+		default:
+			continue
+		}
+		if hw, err := net.ParseMAC(word); err == nil {
+			sent[hw.String()] = true
+		}
+	}
+	return sent
 }
 
 // ScanRequest is a scan for a satellite with lanscout installed to run.
