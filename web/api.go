@@ -323,6 +323,10 @@ func (s *Server) apiUpdateSubnet(c *gin.Context) {
 		return
 	}
 	s.audit(c, "subnet.update", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)
+	// Policy and max scanners are the election's input (election.go).
+	if err := s.reelect(c.Request.Context(), "subnet "+sn.CIDR+" updated"); err != nil {
+		s.log.Warn("reelect after a subnet update", "subnet", sn.CIDR, "err", err)
+	}
 	c.JSON(http.StatusOK, s.viewSubnet(sn))
 }
 

@@ -219,6 +219,24 @@ func TestElectionAPI(t *testing.T) {
 	if code := f.api(viewer, http.MethodGet, "/api/v1/election/events?limit=0", nil, nil); code != http.StatusBadRequest {
 		t.Errorf("limit 0: %d", code)
 	}
+	// A subnet update through the subnet API reaches the election too
+	// (coalesced: it may take the next round, within a second or so).
+	ownPath := fmt.Sprintf("/api/v1/subnets/%d", own.ID)
+	f.addElectionAgent("ownpc", "wired", "10.50.9.20/24", 60)
+	if code := f.api(admin, http.MethodPut, ownPath, map[string]any{"max_scanners": 2}, nil); code != http.StatusOK {
+		t.Fatalf("PUT subnet: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.api(viewer, http.MethodGet, ownPath, nil, &sub)
+		if len(sub.Scanners) == 1 && sub.Scanners[0]["kind"] == "agent" && sub.Scanners[0]["name"] == "ownpc" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new agent on the server's subnet was not elected after a subnet update: %+v", sub.Scanners)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	log, _, err := f.store.AuditLog(ctx, inventory.AuditQuery{Action: "election."})
 	if err != nil || len(log) != 6 {
 		t.Errorf("audit of election changes: %d entries, %v", len(log), err)
