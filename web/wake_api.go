@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,13 +19,32 @@ type wakeRequest struct {
 	Devices []int64  `json:"devices"`
 	MACs    []string `json:"macs"`
 	// Subnet locates MACs the inventory does not know: a CIDR or a subnet
-	// id. Without it they are looked up in the store by MAC.
-	Subnet string `json:"subnet"`
+	// id (a number or a string). Without it they are looked up in the
+	// store by MAC.
+	Subnet cidrOrID `json:"subnet"`
 	// Subnets wakes every device of each subnet known by its MAC.
 	Subnets []int64 `json:"subnets"`
 	// Fallback allows the configured fallback for targets no route
 	// reaches; it is never used unasked.
 	Fallback bool `json:"fallback"`
+}
+
+// cidrOrID is a subnet given as a CIDR string or as its id, a JSON number
+// or string.
+type cidrOrID string
+
+func (v *cidrOrID) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*v = cidrOrID(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("subnet: want a CIDR or a subnet id")
+	}
+	*v = cidrOrID(s)
+	return nil
 }
 
 // wakeTargetView is a target as the API shows it, with the time it took
@@ -86,7 +106,7 @@ func (s *Server) apiWake(c *gin.Context) {
 	}
 	source := "api"
 	job, err := s.startWake(c.Request.Context(), principalOf(c).actor(), source, 0, wakeInput{DeviceIDs: req.Devices,
-		MACs: req.MACs, Subnet: req.Subnet, SubnetIDs: req.Subnets, Fallback: req.Fallback})
+		MACs: req.MACs, Subnet: string(req.Subnet), SubnetIDs: req.Subnets, Fallback: req.Fallback})
 	if err != nil {
 		s.wakeError(c, err)
 		return

@@ -123,6 +123,8 @@ func TestWakeRequestValidation(t *testing.T) {
 		{"no such subnet id", map[string]any{"macs": []string{"02:00:00:00:00:99"}, "subnet": "77"}, "no subnet 77"},
 		{"no such subnet to wake", map[string]any{"subnets": []int64{77}}, "no subnet 77"},
 		{"wrong type", map[string]any{"devices": "all"}, "bad JSON"},
+		{"subnet of the wrong type", map[string]any{"macs": []string{"02:00:00:00:00:99"}, "subnet": true}, "want a CIDR or a subnet id"},
+		{"subnet id not a whole number", map[string]any{"macs": []string{"02:00:00:00:00:99"}, "subnet": 1.5}, "not a CIDR or a subnet id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,7 +239,7 @@ func TestWakeNoRoute(t *testing.T) {
 	// a raw MAC with a subnet given lands in that subnet.
 	var j2 wakeJob
 	if st := f.api(op, http.MethodPost, "/api/v1/wake", map[string]any{"subnets": []int64{sn.ID},
-		"macs": []string{"02:00:00:00:00:aa"}, "subnet": sn.CIDR}, &j2); st != http.StatusAccepted {
+		"macs": []string{"02:00:00:00:00:aa"}, "subnet": sn.ID}, &j2); st != http.StatusAccepted {
 		t.Fatalf("POST subnet: %d", st)
 	}
 	var macs []string
