@@ -58,6 +58,7 @@ func agentCommand(ctx context.Context, e env, args []string, getenv func(string)
 		caFile      = fs.String("ca", getenv("LANSCOUT_CA"), "PEM file of the CA (or certificate) that verifies the server")
 		stateDir    = fs.String("state", "/var/lib/lanscout-agent", "state directory: identity and token (0600)")
 		rulesPath   = fs.String("rules", "", "YAML file of admin-defined device types for the agent's scans")
+		root        = fs.String("root", "", "read /proc, /sys and /etc under this directory for the inventory (the host's, mounted in a container)")
 		logLevel    = fs.String("log-level", "info", "debug, info, warn or error")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +94,7 @@ func agentCommand(ctx context.Context, e env, args []string, getenv func(string)
 		Version:   Version,
 		Logger:    logger,
 		Scan:      agentScanFunc(classifier, logger),
+		Collector: agent.Collector{Root: *root},
 	})
 	if err != nil {
 		return err
