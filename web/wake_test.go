@@ -234,6 +234,16 @@ func TestWakeNoRoute(t *testing.T) {
 	if !strings.Contains(outcome, "token:operator-token") || !strings.Contains(outcome, "3 no route") {
 		t.Errorf("audit of the outcome: %q", outcome)
 	}
+	// Each target's outcome is counted for /metrics.
+	mreq, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer "+f.tokens[inventory.RoleViewer])
+	resp, err := f.ts.Client().Do(mreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, `lanscout_wakes_total{outcome="no_route"} 3`) {
+		t.Errorf("/metrics (%d) does not count the three wakes with no route", resp.StatusCode)
+	}
 
 	// A subnet wakes its devices known by MAC, here with no route either;
 	// a raw MAC with a subnet given lands in that subnet.
