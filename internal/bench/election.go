@@ -17,10 +17,11 @@ import (
 	"github.com/lanscout/lanscout/web"
 )
 
-// electionRoundBudget is the time a whole round (store read, decision,
-// store write) may take with 10,000 agents over 1,000 subnets: at the
-// default coalescing window of 1 s, agents' contacts then cost at most a
-// quarter of one core however fast they come.
+// electionRoundBudget is the CPU time a whole round (store read,
+// decision, store write) may take with 10,000 agents over 1,000 subnets:
+// at the default coalescing window of 1 s, agents' contacts then cost at
+// most a quarter of one core however fast they come. CPU rather than
+// wall time: the machine is shared, and wall time measures the others.
 const electionRoundBudget = 250 * time.Millisecond
 
 // elSizes are the section's sizes.
@@ -359,13 +360,13 @@ window, so the cost per second is at most one whole round.
 	if sz.quick {
 		return b.String()
 	}
-	var worst time.Duration
+	var worst, wall time.Duration
 	for _, r := range rows {
 		if strings.HasPrefix(r.label, "whole round") {
-			worst = max(worst, r.lat.p95)
+			worst, wall = max(worst, r.cpu), max(wall, r.lat.p50)
 		}
 	}
-	fmt.Fprintf(&b, "- A whole round with 10,000 agents over 1,000 subnets in %s or less (p95): %s — **%s**\n\n",
-		ms(electionRoundBudget), ms(worst), verdict(worst <= electionRoundBudget))
+	fmt.Fprintf(&b, "- A whole round with 10,000 agents over 1,000 subnets in %s of CPU or less: %s (median wall time %s) — **%s**\n\n",
+		ms(electionRoundBudget), ms(worst), ms(wall), verdict(worst <= electionRoundBudget))
 	return b.String()
 }
