@@ -129,6 +129,8 @@ type labServer struct {
 	client *http.Client
 	tokens map[inventory.Role]string
 	logs   *syncBuf
+	data   string // the store's directory
+	proc   *lab.Process
 }
 
 type syncBuf struct {
@@ -179,6 +181,7 @@ func startLabServer(t *testing.T, l *lab.Lab, ns string, cfg labServerConfig, se
 	if err != nil {
 		t.Fatal(err)
 	}
+	ls.data, ls.proc = dir, p
 	t.Cleanup(func() {
 		if err := p.Stop(); err != nil {
 			t.Errorf("stop the lab server: %v", err)
@@ -461,6 +464,41 @@ func TestLabWakeLocal(t *testing.T) {
 		// The remote address answers ping: the server confirms over ICMP.
 		if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "udp" || tg.ConfirmedBy != "icmp" {
 			t.Errorf("fallback target: %+v", tg)
+		}
+	})
+
+	t.Run("server stops while watching", func(t *testing.T) {
+		stopSrv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Minute,
+			ProbeInterval: 500 * time.Millisecond}, seed)
+		j, st := stopSrv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{ids[hosts[2].IP.String()]}})
+		if st != http.StatusAccepted {
+			t.Fatalf("POST: %d", st)
+		}
+		var cur wakeJob
+		deadline := time.Now().Add(10 * time.Second)
+		for target(cur, mac(2)).Status != "sent" {
+			if time.Now().After(deadline) {
+				t.Fatalf("never sent: %+v", cur)
+			}
+			time.Sleep(100 * time.Millisecond)
+			stopSrv.api(inventory.RoleViewer, http.MethodGet, fmt.Sprintf("/api/v1/wake/%d", j.ID), nil, &cur)
+		}
+		// SIGTERM: the server closes the job before it exits.
+		if err := stopSrv.proc.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		store, err := inventory.OpenSQLite(context.Background(), stopSrv.data, inventory.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		got, err := store.WakeJob(context.Background(), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != inventory.WakeJobInterrupted || got.Targets[0].Status != inventory.WakeUnconfirmed ||
+			!strings.Contains(got.Targets[0].Detail, "server stopped") {
+			t.Fatalf("after a stop: %+v", got)
 		}
 	})
 
