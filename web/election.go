@@ -113,7 +113,9 @@ func (s *Server) initElection() error {
 	if err := s.electNow(ctx, "server start"); err != nil {
 		s.log.Warn("election: first round failed", "err", err)
 	}
-	s.jobs.every(o.Coalesce, func(ctx context.Context) {
+	// The folded round runs at the first tick after the window; a tick
+	// costs a lock and a comparison, but not one every nanosecond.
+	s.jobs.every(max(o.Coalesce, 10*time.Millisecond), func(ctx context.Context) {
 		e := s.election
 		e.mu.Lock()
 		dirty, why := e.dirty && !e.running && s.opts.Now().Sub(e.lastRun) >= e.window(), e.why
