@@ -119,13 +119,16 @@ func (f *scanFeed) snapshot(from int) (ScanProgress, []LiveDevice, bool, <-chan 
 // liveService keeps the feeds of the server's own running scans.
 type liveService struct {
 	now func() time.Time
+	// heartbeat is how often an idle stream gets a comment line
+	// (sseHeartbeat; tests shorten it).
+	heartbeat time.Duration
 
 	mu    sync.Mutex
 	feeds map[int64]*scanFeed // by run id
 }
 
 func (s *Server) initLive() error {
-	s.live = &liveService{now: s.opts.Now, feeds: map[int64]*scanFeed{}}
+	s.live = &liveService{now: s.opts.Now, heartbeat: sseHeartbeat, feeds: map[int64]*scanFeed{}}
 	s.jobs.live = s.live
 	return nil
 }
@@ -309,13 +312,14 @@ func (s *Server) apiSubnetScanEvents(c *gin.Context) {
 // forward every time: the real server's WriteTimeout would otherwise cut
 // a stream after two minutes.
 type sseWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	heartbeat time.Duration
 }
 
 func (sw sseWriter) extend() {
 	// A writer that cannot set deadlines (httptest's recorder) has none.
-	_ = sw.rc.SetWriteDeadline(time.Now().Add(sseHeartbeat + 30*time.Second))
+	_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.heartbeat + 30*time.Second))
 }
 
 func (sw sseWriter) event(name string, v any) error {
@@ -344,7 +348,7 @@ func (s *Server) streamRun(c *gin.Context, run inventory.ScanRun) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold events back
 	c.Status(http.StatusOK)
-	sw := sseWriter{w: c.Writer, rc: http.NewResponseController(c.Writer)}
+	sw := sseWriter{w: c.Writer, rc: http.NewResponseController(c.Writer), heartbeat: s.live.heartbeat}
 	// Reconnect slowly: a closed run's stream ends on purpose.
 	sw.extend()
 	if _, err := fmt.Fprint(c.Writer, "retry: 5000\n\n"); err != nil {
@@ -368,7 +372,7 @@ func (s *Server) streamRun(c *gin.Context, run inventory.ScanRun) {
 
 // streamFeed follows a feed of the server's own scan to its end.
 func (s *Server) streamFeed(ctx context.Context, sw sseWriter, f *scanFeed) error {
-	heartbeat := time.NewTicker(sseHeartbeat)
+	heartbeat := time.NewTicker(sw.heartbeat)
 	defer heartbeat.Stop()
 	sent := 0
 	var last ScanProgress
@@ -423,7 +427,7 @@ func (s *Server) sendEnd(ctx context.Context, sw sseWriter, runID int64) error {
 func (s *Server) streamStored(ctx context.Context, sw sseWriter, run inventory.ScanRun) error {
 	poll := time.NewTicker(ssePollStore)
 	defer poll.Stop()
-	heartbeat := time.NewTicker(sseHeartbeat)
+	heartbeat := time.NewTicker(sw.heartbeat)
 	defer heartbeat.Stop()
 	var last ScanProgress
 	for {
