@@ -175,8 +175,15 @@ func (s *Server) testSatellite(c *gin.Context, sat inventory.Satellite) (satelli
 		s.audit(c, "satellite.test", target, fmt.Sprintf("%s: host key trusted, logged in %v, wake program %q, lanscout %q",
 			sat.Name, res.LoggedIn, res.WakeProgramPath, res.LanscoutPath))
 	}
-	if !res.Trusted && res.HostKey != "" {
+	switch {
+	case !res.Trusted && res.HostKey != "":
 		if sat, err = s.store.SetSatellitePendingKey(ctx, sat.ID, res.HostKey, res.Fingerprint); err != nil {
+			return res, sat, err
+		}
+	case res.Trusted && sat.PendingHostKey != "":
+		// The host shows its trusted key again: a key pending from an
+		// earlier test is no longer a question.
+		if sat, err = s.store.SetSatelliteTrustedKey(ctx, sat.ID, sat.HostKey, sat.Fingerprint); err != nil {
 			return res, sat, err
 		}
 	}
