@@ -424,7 +424,7 @@ func seatsOf(sn Subnet) int {
 	return sn.MaxScanners
 }
 
-// lossKind is the event of an incumbent losing its seat because it is no
+// loss is the event of an incumbent losing its seat because it is no
 // longer eligible.
 type loss struct {
 	kind   EventKind
