@@ -558,3 +558,65 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestNoFlappingUnderJitter: agents whose contacts arrive at random points
+// of their poll interval (freshness wobbles every round) keep their seats
+// round after round; only a real change moves one.
+func TestNoFlappingUnderJitter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var in election.Input
+	for s := range 100 {
+		in.Subnets = append(in.Subnets, subnet(int64(s+1), fmt.Sprintf("10.9.%d.0/24", s)))
+		in.Subnets[s].MaxScanners = 1 + s%3
+	}
+	for i := range 1000 {
+		a := steady(int64(i+1), fmt.Sprintf("10.9.%d.%d/24", i%100, 10+i/100))
+		a.Fidelity = 20 + rng.IntN(500)
+		a.RawSockets = rng.IntN(4) > 0
+		if rng.IntN(5) == 0 {
+			a.NICs[0].Kind = "wireless"
+		}
+		in.Agents = append(in.Agents, a)
+	}
+	moved := 0
+	for r := range 60 {
+		in.Now = t0.Add(time.Duration(r) * time.Minute)
+		for i := range in.Agents {
+			// Heard within the last 1.5 poll intervals: late, but alive.
+			in.Agents[i].LastContact = in.Now.Add(-time.Duration(rng.Int64N(int64(poll * 3 / 2))))
+		}
+		out := election.Decide(election.Config{}, in)
+		if r > 0 {
+			moved += len(out.Events)
+		}
+		in.Seats = out.Seats
+	}
+	if moved != 0 {
+		t.Errorf("%d seat changes in 59 rounds of jitter alone", moved)
+	}
+}
+
+// TestPinsAreCapped: pins fill seats first but never beyond the subnet's
+// seats, nor beyond HardMaxScanners.
+func TestPinsAreCapped(t *testing.T) {
+	var agents []election.Agent
+	var pins []election.Pin
+	for i := range 6 {
+		agents = append(agents, steady(int64(i+1), fmt.Sprintf("10.10.0.%d/24", i+1)))
+		pins = append(pins, election.Pin{SubnetID: 1, AgentID: int64(i + 1)})
+	}
+	for _, max := range []int{1, 3, 50} {
+		sn := subnet(1, "10.10.0.0/24")
+		sn.MaxScanners = max
+		out := election.Decide(election.Config{}, election.Input{Now: t0, Agents: agents, Subnets: []election.Subnet{sn}, Pins: pins})
+		want := min(max, election.HardMaxScanners)
+		if got := seatIDs(out, 1); len(got) != want || got[0] != 1 {
+			t.Errorf("max %d with 6 pins: seats %v, want the %d lowest ids", max, got, want)
+		}
+		for _, s := range out.Seats {
+			if !s.Pinned {
+				t.Errorf("seat %+v not marked pinned", s)
+			}
+		}
+	}
+}
