@@ -605,13 +605,13 @@ func TestPinsAreCapped(t *testing.T) {
 		agents = append(agents, steady(int64(i+1), fmt.Sprintf("10.10.0.%d/24", i+1)))
 		pins = append(pins, election.Pin{SubnetID: 1, AgentID: int64(i + 1)})
 	}
-	for _, max := range []int{1, 3, 50} {
+	for _, asked := range []int{1, 3, 50} {
 		sn := subnet(1, "10.10.0.0/24")
-		sn.MaxScanners = max
+		sn.MaxScanners = asked
 		out := election.Decide(election.Config{}, election.Input{Now: t0, Agents: agents, Subnets: []election.Subnet{sn}, Pins: pins})
-		want := min(max, election.HardMaxScanners)
+		want := min(asked, election.HardMaxScanners)
 		if got := seatIDs(out, 1); len(got) != want || got[0] != 1 {
-			t.Errorf("max %d with 6 pins: seats %v, want the %d lowest ids", max, got, want)
+			t.Errorf("%d seats asked with 6 pins: seats %v, want the %d lowest ids", asked, got, want)
 		}
 		for _, s := range out.Seats {
 			if !s.Pinned {
