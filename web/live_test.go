@@ -237,6 +237,20 @@ func TestScanEventsFollowAnAgentRun(t *testing.T) {
 	if p.Phase != "remote" || p.Status != inventory.ScanRunning || p.Scanner.ID != "pc-1" {
 		t.Errorf("agent run progress %+v", p)
 	}
+	// The subnets list follows it too (the agent's run is the subnet's
+	// latest, running).
+	f.user("op", inventory.RoleOperator)
+	op, _ := f.login("op", testPassword)
+	resp, err := op.Get(f.ts.URL + "/subnets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	bufio.NewReader(resp.Body).WriteTo(&b)
+	resp.Body.Close()
+	if want := fmt.Sprintf(`data-events="/api/v1/subnets/%d/scan/events"`, sn.ID); !strings.Contains(b.String(), want) {
+		t.Errorf("the subnets list does not follow the agent's run: no %s", want)
+	}
 	if _, err := f.store.RecordDevices(ctx, run.ID, []scan.Device{{IP: "10.8.0.5", FoundBy: []string{"arp"}}}); err != nil {
 		t.Fatal(err)
 	}
