@@ -83,7 +83,8 @@ func (s *Server) viewWakeJob(j inventory.WakeJob) wakeJobView {
 		}
 		v.Counts[t.Status]++
 		v.Targets = append(v.Targets, tv)
-		if t.Status == inventory.WakeNoRoute && !j.Fallback && t.Subnet != "" && s.wake.opts.Fallback != WakeFallbackNone {
+		if t.Status == inventory.WakeNoRoute && !j.Fallback && strings.HasSuffix(t.Detail, fallbackOfferPhrase) &&
+			s.wake.opts.Fallback != WakeFallbackNone {
 			v.FallbackOffer = s.wake.opts.Fallback
 		}
 	}

@@ -59,7 +59,7 @@ func (s *Server) resolveWake(ctx context.Context, in wakeInput) ([]wakeSpec, err
 		seen[k] = true
 		out = append(out, sp)
 	}
-	max := s.wake.opts.MaxTargets
+	limit := s.wake.opts.MaxTargets
 	subnets := map[int64]inventory.Subnet{}
 	subnetOf := func(id int64) (inventory.Subnet, error) {
 		if sn, ok := subnets[id]; ok {
@@ -79,8 +79,8 @@ func (s *Server) resolveWake(ctx context.Context, in wakeInput) ([]wakeSpec, err
 		}
 		return wakeSpec{deviceID: d.ID, mac: d.MAC, ip: d.IP, subnetID: sn.ID, prefix: sn.Prefix()}, nil
 	}
-	if len(in.DeviceIDs)+len(in.MACs) > max {
-		return nil, wakeInvalid("%d targets: at most %d per wake", len(in.DeviceIDs)+len(in.MACs), max)
+	if len(in.DeviceIDs)+len(in.MACs) > limit {
+		return nil, wakeInvalid("%d targets: at most %d per wake", len(in.DeviceIDs)+len(in.MACs), limit)
 	}
 	for _, id := range in.DeviceIDs {
 		if id <= 0 {
@@ -163,8 +163,8 @@ func (s *Server) resolveWake(ctx context.Context, in wakeInput) ([]wakeSpec, err
 			if d.MAC == "" {
 				return nil
 			}
-			if len(out) >= max {
-				return wakeInvalid("subnet %s has more than %d devices to wake", sn.CIDR, max)
+			if len(out) >= limit {
+				return wakeInvalid("subnet %s has more than %d devices to wake", sn.CIDR, limit)
 			}
 			add(wakeSpec{deviceID: d.ID, mac: d.MAC, ip: d.IP, subnetID: sn.ID, prefix: sn.Prefix()})
 			return nil
@@ -179,8 +179,8 @@ func (s *Server) resolveWake(ctx context.Context, in wakeInput) ([]wakeSpec, err
 		}
 		return nil, wakeInvalid("nothing to wake: give device ids, MACs or a subnet")
 	}
-	if len(out) > max {
-		return nil, wakeInvalid("%d targets: at most %d per wake", len(out), max)
+	if len(out) > limit {
+		return nil, wakeInvalid("%d targets: at most %d per wake", len(out), limit)
 	}
 	return out, nil
 }

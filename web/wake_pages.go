@@ -126,7 +126,7 @@ func (s *Server) wakeJobPage(c *gin.Context) {
 		bySubnet := map[string]*wakeRetry{}
 		for _, t := range j.Targets {
 			switch {
-			case t.Status != inventory.WakeNoRoute || t.Subnet == "":
+			case t.Status != inventory.WakeNoRoute || !strings.HasSuffix(t.Detail, fallbackOfferPhrase):
 			case t.DeviceID != 0:
 				devs.Devices = append(devs.Devices, t.DeviceID)
 			default:

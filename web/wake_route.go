@@ -57,6 +57,11 @@ func (p wakePlan) key() string {
 	return string(p.Route) + "|" + p.Via + "|" + p.subnet.String()
 }
 
+// fallbackOfferPhrase ends the detail of a target the configured fallback
+// could reach if the request asked for it; the job view offers the
+// fallback when a target says so.
+const fallbackOfferPhrase = `ask for it ("fallback": true)`
+
 // chooseWakeRoute picks the route for a target in subnet: the server's own
 // interface, else an agent online there, else a satellite serving it,
 // else nothing, unless the requester allowed the configured fallback.
@@ -79,22 +84,23 @@ func chooseWakeRoute(subnet netip.Prefix, c wakeCandidates, fallback WakeFallbac
 	}
 	p.Route = inventory.WakeRouteNone
 	what := "the server has no interface in " + subnet.String() + ", no agent there is online and no satellite serves it"
+	if !subnet.IsValid() {
+		return wakePlan{Route: inventory.WakeRouteNone,
+			Detail: "the subnet is unknown: the MAC is not in the inventory; give the subnet with the request"}
+	}
 	switch {
-	case !subnet.IsValid():
-		what = "the subnet is unknown: the MAC is not in the inventory; give the subnet with the request"
-		return wakePlan{Route: inventory.WakeRouteNone, Detail: what}
 	case fallback == WakeFallbackNone:
 		p.Detail = what + "; no fallback is configured (wake.fallback)"
-	case !allowFallback:
-		p.Detail = what + fmt.Sprintf("; the fallback %s is available: ask for it (\"fallback\": true)", fallback)
 	case fallback == WakeFallbackDirected && !c.Broadcast.IsValid():
 		p.Detail = what + "; the subnet has no directed broadcast for the fallback"
+	case fallback == WakeFallbackAllSatellites && len(c.Satellites) == 0:
+		p.Detail = what + "; no satellite is configured for the fallback"
+	case !allowFallback:
+		p.Detail = what + fmt.Sprintf("; the fallback %s is available: %s", fallback, fallbackOfferPhrase)
 	case fallback == WakeFallbackDirected:
 		p.Route, p.local = inventory.WakeRouteDirected, wol.Route{Broadcast: c.Broadcast}
 		p.Via = c.Broadcast.String()
 		p.Detail = "fallback: UDP to the directed broadcast through the routers, which often drop it"
-	case fallback == WakeFallbackAllSatellites && len(c.Satellites) == 0:
-		p.Detail = what + "; no satellite is configured for the fallback"
 	case fallback == WakeFallbackAllSatellites:
 		p.Route, p.satellites = inventory.WakeRouteAllSatellites, c.Satellites
 		p.Via = strings.Join(c.Satellites, ", ")

@@ -51,6 +51,8 @@ func TestChooseWakeRoute(t *testing.T) {
 			route: inventory.WakeRouteAllSatellites, via: "sat-a, sat-b", satellites: all},
 		{name: "all satellites, none configured", c: wakeCandidates{}, fallback: WakeFallbackAllSatellites, allow: true,
 			route: inventory.WakeRouteNone, detailHas: "no satellite is configured"},
+		{name: "a fallback that cannot reach it is not offered", c: wakeCandidates{}, fallback: WakeFallbackAllSatellites,
+			route: inventory.WakeRouteNone, detailHas: "no satellite is configured"},
 		{name: "unknown subnet never falls back", c: wakeCandidates{}, fallback: WakeFallbackDirected, allow: true,
 			subnet: netip.Prefix{}, route: inventory.WakeRouteNone, detailHas: "give the subnet"},
 	}
