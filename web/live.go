@@ -79,7 +79,7 @@ type scanFeed struct {
 	mu       sync.Mutex
 	progress ScanProgress
 	devices  []LiveDevice
-	seen     map[string]bool // IPs already counted in SNMPAnswered
+	seen     map[string]bool // IPs already counted: the report records some devices twice
 	changed  chan struct{}
 	ended    bool
 }
@@ -118,7 +118,6 @@ func (f *scanFeed) snapshot(from int) (ScanProgress, []LiveDevice, bool, <-chan 
 
 // liveService keeps the feeds of the server's own running scans.
 type liveService struct {
-	now func() time.Time
 	// heartbeat is how often an idle stream gets a comment line
 	// (sseHeartbeat; tests shorten it).
 	heartbeat time.Duration
@@ -128,7 +127,7 @@ type liveService struct {
 }
 
 func (s *Server) initLive() error {
-	s.live = &liveService{now: s.opts.Now, heartbeat: sseHeartbeat, feeds: map[int64]*scanFeed{}}
+	s.live = &liveService{heartbeat: sseHeartbeat, feeds: map[int64]*scanFeed{}}
 	s.jobs.live = s.live
 	return nil
 }
