@@ -553,36 +553,56 @@ func TestLabWakeSatellite(t *testing.T) {
 	// The router sits on the remote segment: what reaches its UDP port 9
 	// there went over that wire.
 	sink := woltest.Listen(t, l, l.Router.LAN.Namespace, "", 9)
-	var dev int64
+	var dev, lostDev int64
+	// A second subnet is served by a satellite that is down (nothing
+	// listens where it should): its target fails, fast and saying why,
+	// and the other is still woken.
+	const lostSubnet, lostIP, lostMAC = "10.254.99.0/24", "10.254.99.7", "02:42:00:00:0f:09"
 	seed := func(ctx context.Context, st inventory.Store) {
 		_, ids := seedWakeDevices(t, ctx, st, l.Router.Remote.String(),
 			scan.Device{IP: remoteIP.String(), MAC: remoteMAC, Category: "workstation", FoundBy: []string{"icmp"}})
 		dev = ids[remoteIP.String()]
-		sat, err := st.CreateSatellite(ctx, inventory.Satellite{Name: "far-sat", Address: remoteIP.String(), Port: 22,
-			User: sshd.User, Subnets: []string{l.Router.Remote.String()}}, sshd.ClientPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ids = seedWakeDevices(t, ctx, st, lostSubnet,
+			scan.Device{IP: lostIP, MAC: lostMAC, Category: "workstation", FoundBy: []string{"icmp"}})
+		lostDev = ids[lostIP]
 		hk := sshd.HostKeys["ed25519"]
-		if _, err := st.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
-			t.Fatal(err)
+		for _, sat := range []inventory.Satellite{
+			{Name: "far-sat", Address: remoteIP.String(), Port: 22, User: sshd.User, Subnets: []string{l.Router.Remote.String()}},
+			{Name: "down-sat", Address: l.Router.Gateway.String(), Port: 2222, User: sshd.User, Subnets: []string{lostSubnet}},
+		} {
+			sat, err := st.CreateSatellite(ctx, sat, sshd.ClientPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Second,
 		ProbeInterval: 500 * time.Millisecond}, seed)
-	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	start := time.Now()
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev, lostDev}})
 	if st != http.StatusAccepted {
 		t.Fatalf("POST: %d", st)
 	}
 	if tg := target(j, remoteMAC); tg.Route != "satellite" || tg.Via != "far-sat" {
 		t.Fatalf("route %+v, want the satellite", tg)
 	}
+	if tg := target(j, lostMAC); tg.Route != "satellite" || tg.Via != "down-sat" {
+		t.Fatalf("route %+v, want the satellite that is down", tg)
+	}
 	if _, err := sink.Wait(20*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", remoteMAC) }); err != nil {
 		t.Fatalf("no magic packet on the remote segment: %v\nsshd log:\n%s", err, sshd.Log())
 	}
+	t.Logf("the packet through the satellite arrived %s after the request", time.Since(start).Round(time.Millisecond))
 	done := srv.waitJob(j.ID, 30*time.Second)
 	if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "ssh" {
 		t.Errorf("satellite target: %+v", tg)
+	}
+	if tg := target(done, lostMAC); tg.Status != "failed" || !strings.Contains(tg.Detail, "down-sat") ||
+		!strings.Contains(tg.Detail, "refused") {
+		t.Errorf("target of the satellite that is down: %+v", tg)
 	}
 }
 
