@@ -28,4 +28,10 @@
 // time, streaming devices into the store as the engine identifies them.
 // [Server.Close] cancels running scans and waits for them to close their
 // runs as incomplete. How a scan is configured is the caller's [ScanFunc].
+//
+// While a scan runs, the job runner publishes its progress (the sweep's,
+// through the hook [SweepProgress] finds in the scan's context, and each
+// device stored) to a feed that pages and API clients follow as
+// server-sent events; runs of agents and satellites are followed from the
+// store instead.
 package web
