@@ -6,11 +6,14 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
@@ -58,7 +61,18 @@ type ocsService struct {
 	opts OCSOptions
 	// dummyHash makes a wrong user name cost a bcrypt comparison too.
 	dummyHash []byte
+	// limiter counts wrong credentials per client address only: a fleet
+	// shares one account, and one agent with an old password must not
+	// lock the others out. An agent calls once per PROLOG_FREQ; only a
+	// guesser fails ocsFailuresPerIP times in ocsFailureWindow.
+	limiter *loginLimiter
 }
+
+// The basic-auth failure limit per client address.
+const (
+	ocsFailuresPerIP = 20
+	ocsFailureWindow = 15 * time.Minute
+)
 
 // ocsMethod is the method OCS agents' discovery runs are recorded with.
 const ocsMethod = "ocs-ipdiscover"
@@ -86,7 +100,7 @@ func (s *Server) initOCS() error {
 	if o.Limits.MaxBody <= 0 || o.Limits.MaxBody > s.opts.MaxBodyBytes {
 		o.Limits.MaxBody = s.opts.MaxBodyBytes
 	}
-	svc := &ocsService{opts: o}
+	svc := &ocsService{opts: o, limiter: newLoginLimiter(ocsFailureWindow, ocsFailuresPerIP, math.MaxInt, s.opts.Now)}
 	for _, u := range o.Users {
 		if u.Name == "" || (u.BcryptHash == "") == (u.Password == "") {
 			return fmt.Errorf("web: OCS user %q: want a name and exactly one of a bcrypt hash and a password", u.Name)
@@ -154,13 +168,25 @@ func (svc *ocsService) authorized(r *http.Request) bool {
 func (s *Server) ocsEndpoint(c *gin.Context) {
 	svc := s.ocs
 	log := s.log.With("ocs_client", c.ClientIP())
-	if len(svc.opts.Users) > 0 && !svc.authorized(c.Request) {
-		c.Header("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", svc.opts.Realm))
-		if _, _, given := c.Request.BasicAuth(); given {
-			log.Warn("ocs: basic auth refused")
+	if len(svc.opts.Users) > 0 {
+		ip := c.ClientIP()
+		if wait := svc.limiter.blocked(ip, ""); wait > 0 {
+			log.Warn("ocs: basic auth refused: too many failures from this address", "retry_after", wait)
+			c.Header("Retry-After", strconv.Itoa(int(wait.Round(time.Second).Seconds())))
+			ocsFail(c, http.StatusTooManyRequests, "too many failed logins; try later")
+			return
 		}
-		ocsFail(c, http.StatusUnauthorized, "authentication required")
-		return
+		if !svc.authorized(c.Request) {
+			// Agents ask first without credentials and answer the
+			// challenge: only wrong credentials count as a failure.
+			if _, _, given := c.Request.BasicAuth(); given {
+				svc.limiter.fail(ip, "")
+				log.Warn("ocs: basic auth refused")
+			}
+			c.Header("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", svc.opts.Realm))
+			ocsFail(c, http.StatusUnauthorized, "authentication required")
+			return
+		}
 	}
 	doc, enc, err := ocs.DecodeBody(c.Request.Body, svc.opts.Limits)
 	if err != nil {

@@ -347,6 +347,23 @@ func TestOCSBasicAuth(t *testing.T) {
 			}
 		})
 	}
+	// A guesser is stopped after 20 wrong passwords, even with the right
+	// one; asking without credentials (as agents do first) costs nothing.
+	for range 30 {
+		if status, _, _ := f.ocs(ocsCall{body: prolog, path: "/ocs-agents"}); status != 401 {
+			t.Fatalf("no credentials: %d", status)
+		}
+	}
+	for i := range 17 { // 3 wrong ones above already
+		if status, _, _ := f.ocs(ocsCall{body: prolog, user: "plain", pwd: "guess", path: "/ocs-agents"}); status != 401 {
+			t.Fatalf("guess %d: %d", i, status)
+		}
+	}
+	status, h, _ := f.ocs(ocsCall{body: prolog, user: "plain", pwd: "plain secret", path: "/ocs-agents"})
+	if status != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Errorf("after 20 wrong passwords: %d, Retry-After %q", status, h.Get("Retry-After"))
+	}
+
 	// The default path is not served when another is configured.
 	if status, _, _ := f.ocs(ocsCall{body: prolog, user: "plain", pwd: "plain secret"}); status != http.StatusNotFound {
 		t.Errorf("default path: %d", status)
