@@ -44,6 +44,7 @@ func sections() []section {
 		snmpSection(),
 		inventorySection(),
 		electionSection(),
+		agentsSection(),
 	}
 }
 
