@@ -114,8 +114,13 @@ func neighbourBlock(p, b netip.Prefix, dir int) (netip.Prefix, bool) {
 	return n, p.Contains(n.Addr())
 }
 
+// mapMaxBlocks bounds the picker: a /8 with devices everywhere would
+// otherwise make a page of tens of thousands of options. The blocks
+// nearest the current one are kept; the address field reaches the rest.
+const mapMaxBlocks = 1024
+
 // blockList lists the blocks that hold devices and the current one, in
-// address order.
+// address order, at most mapMaxBlocks of them around the current one.
 func blockList(perBlock map[netip.Prefix]int, current netip.Prefix) []mapBlock {
 	if _, ok := perBlock[current]; !ok {
 		perBlock[current] = 0
@@ -125,6 +130,11 @@ func blockList(perBlock map[netip.Prefix]int, current netip.Prefix) []mapBlock {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	if len(keys) > mapMaxBlocks {
+		at := slices.Index(keys, current)
+		from := min(max(at-mapMaxBlocks/2, 0), len(keys)-mapMaxBlocks)
+		keys = keys[from : from+mapMaxBlocks]
+	}
 	out := make([]mapBlock, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, mapBlock{Prefix: k.String(), Devices: perBlock[k], Selected: k == current})

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -168,5 +169,31 @@ func TestDayChart(t *testing.T) {
 		if got := niceCeil(n); got != want {
 			t.Errorf("niceCeil(%d) = %d, want %d", n, got, want)
 		}
+	}
+}
+
+func TestBlockListBounded(t *testing.T) {
+	per := map[netip.Prefix]int{}
+	for i := range 3000 {
+		per[netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)] = 1
+	}
+	for _, c := range []struct {
+		current     netip.Prefix
+		first, last string
+	}{
+		{netip.MustParsePrefix("10.0.0.0/24"), "10.0.0.0/24", "10.3.255.0/24"},
+		{netip.MustParsePrefix("10.5.0.0/24"), "10.3.0.0/24", "10.6.255.0/24"},       // block 1280 of 3000, centred
+		{netip.MustParsePrefix("10.11.183.0/24"), "10.7.184.0/24", "10.11.183.0/24"}, // the last
+	} {
+		got := blockList(per, c.current)
+		sel := slices.IndexFunc(got, func(b mapBlock) bool { return b.Selected })
+		if len(got) != mapMaxBlocks || got[0].Prefix != c.first || got[len(got)-1].Prefix != c.last || sel < 0 {
+			t.Errorf("around %s: %d blocks %s..%s, selected at %d", c.current, len(got), got[0].Prefix, got[len(got)-1].Prefix, sel)
+		}
+	}
+	// The current block is listed even when empty.
+	got := blockList(map[netip.Prefix]int{netip.MustParsePrefix("10.0.1.0/24"): 2}, netip.MustParsePrefix("10.0.0.0/24"))
+	if len(got) != 2 || !got[0].Selected || got[0].Devices != 0 || got[1].Devices != 2 {
+		t.Errorf("blocks %+v", got)
 	}
 }
