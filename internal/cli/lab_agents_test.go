@@ -50,13 +50,15 @@ func TestLabAgents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the agents lab in -short mode")
 	}
-	l := labtest.New(t, lab.Config{Hosts: labAgentHosts})
+	l := labtest.New(t, lab.Config{Hosts: labAgentHosts, GratuitousOnly: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
 	lanA := netip.PrefixFrom(l.Hosts[0].IP, 24).Masked()
 	a4 := lanA.Addr().As4()
-	lanB := netip.PrefixFrom(netip.AddrFrom4([4]byte{a4[0], a4[1], a4[2] + 1, 0}), 24)
+	// Subnet B is the LAN's first /24: the server's own address and the
+	// quiet host, which only ever announces itself, are there.
+	lanB := netip.PrefixFrom(netip.AddrFrom4([4]byte{a4[0], a4[1], 0, 0}), 24)
 	at := func(p netip.Prefix, n byte) netip.Prefix {
 		b := p.Addr().As4()
 		return netip.PrefixFrom(netip.AddrFrom4([4]byte{b[0], b[1], b[2], n}), 24)
@@ -129,7 +131,7 @@ func TestLabAgents(t *testing.T) {
 		Logger:        slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		ScheduleCheck: -1,
 		Agents: web.AgentOptions{PollInterval: time.Second, SNMPTimeout: 100 * time.Millisecond, SNMPRetries: 0,
-			MaxWait: 5 * time.Second},
+			MaxWait: 5 * time.Second, ListenBetweenSweeps: 20 * time.Second},
 		Election: web.ElectionOptions{Config: election.Config{MinContacts: 2}, Interval: 250 * time.Millisecond,
 			Coalesce: 10 * time.Millisecond, ServerNetworks: func() ([]netip.Prefix, error) { return nil, nil }},
 	})
@@ -325,6 +327,40 @@ func TestLabAgents(t *testing.T) {
 	}
 	t.Logf("agent %s swept %s: %d devices recorded (%d lab hosts), scan took %v", scannerA, lanA, run.Stats.Recorded,
 		len(l.Hosts), run.Finished.Sub(run.Started).Round(time.Millisecond))
+
+	// Subnet B's agent sweeps it, then listens: the quiet host, which
+	// answers no sweep, is recorded when it announces itself.
+	var runB inventory.ScanRun
+	if code := api(http.MethodPost, fmt.Sprintf("/api/v1/subnets/%d/scan", snB.ID), &runB); code != http.StatusAccepted {
+		dump()
+		t.Fatalf("scan now B: %d", code)
+	}
+	quiet := l.Quiet.Addr.Addr().String()
+	waitUntil("the quiet host heard by b1's listen task", 60*time.Second, func() bool {
+		if err := l.SendGratuitousARP(ctx); err != nil {
+			t.Fatal(err)
+		}
+		page, _ := store.Devices(ctx, inventory.DeviceQuery{SubnetID: snB.ID, Limit: 1000})
+		for _, dv := range page.Devices {
+			if dv.IP == quiet {
+				return true
+			}
+		}
+		return false
+	})
+	page, _ = store.Devices(ctx, inventory.DeviceQuery{SubnetID: snB.ID, Limit: 1000})
+	for _, dv := range page.Devices {
+		if dv.IP != quiet {
+			continue
+		}
+		det, _ := store.Device(ctx, dv.ID)
+		if dv.MAC != l.Quiet.MAC.String() || !slices.Contains(dv.FoundBy, "passive-arp") {
+			t.Errorf("quiet host recorded as %+v, want MAC %s found by passive-arp", dv, l.Quiet.MAC)
+		}
+		if len(det.Sightings) == 0 || det.Sightings[0].Scanner.ID != uidOf["b1"] {
+			t.Errorf("quiet host sightings %+v, want by b1", det.Sightings)
+		}
+	}
 
 	// Stop the elected agent: the other one of its subnet takes over
 	// within max-alive (3 poll intervals of 1s) plus a round.
