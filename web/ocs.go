@@ -647,6 +647,7 @@ func ocsAddresses(p netip.Prefix) int {
 // each OCS agent was asked and did.
 type ocsPageData struct {
 	Enabled    bool
+	Host       string // as the browser reached the server: agents may use the same name
 	Path       string
 	Auth       bool
 	PrologFreq int
@@ -663,7 +664,7 @@ func (s *Server) ocsPage(c *gin.Context) {
 		return
 	}
 	o := s.ocs.opts
-	d := ocsPageData{Enabled: o.Enabled, Path: o.Path, Auth: len(o.Users) > 0, PrologFreq: o.PrologFreq,
+	d := ocsPageData{Enabled: o.Enabled, Host: c.Request.Host, Path: o.Path, Auth: len(o.Users) > 0, PrologFreq: o.PrologFreq,
 		Latency: o.IPDiscoverLatency, Agents: agents}
 	for _, a := range agents {
 		if a.Note != "" {
