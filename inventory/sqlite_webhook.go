@@ -308,6 +308,15 @@ func (s *SQLite) WebhookDeliveries(ctx context.Context, q DeliveryQuery) ([]Webh
 	return out, nil
 }
 
+// PendingDeliveries implements WebhookStore.
+func (s *SQLite) PendingDeliveries(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending webhook deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // PruneDeliveries implements WebhookStore.
 func (s *SQLite) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
 	var n int64

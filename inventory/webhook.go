@@ -164,6 +164,8 @@ type WebhookStore interface {
 	// FinishAttempt records one try of a delivery.
 	FinishAttempt(ctx context.Context, id int64, a DeliveryAttempt) error
 	WebhookDeliveries(ctx context.Context, q DeliveryQuery) ([]WebhookDelivery, error)
+	// PendingDeliveries counts deliveries not yet delivered or failed.
+	PendingDeliveries(ctx context.Context) (int, error)
 	// PruneDeliveries deletes delivered and failed deliveries last touched
 	// before before.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)

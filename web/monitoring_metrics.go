@@ -201,11 +201,11 @@ func (c *storeCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 	}
 	ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, float64(online), "agent")
 	ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, 1, "server")
-	pending, err := s.store.WebhookDeliveries(ctx, inventory.DeliveryQuery{Status: inventory.DeliveryPending, Limit: 1000})
+	pending, err := s.store.PendingDeliveries(ctx)
 	if err != nil {
 		return err
 	}
-	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(len(pending)))
+	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(pending))
 	return nil
 }
 

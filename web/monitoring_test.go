@@ -219,6 +219,7 @@ func TestMetrics(t *testing.T) {
 		`lanscout_http_request_duration_seconds_count{code="200",method="GET",route="/api/v1/devices/:id"} 1`,
 		`lanscout_subnet_last_scan_timestamp_seconds{subnet="10.1.0.0/24"}`,
 		`lanscout_store_up 1`,
+		`lanscout_webhook_deliveries_pending 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {
