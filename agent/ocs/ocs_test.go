@@ -399,6 +399,8 @@ func TestDiscoveredHost(t *testing.T) {
 		{ocs.DiscoveredHost{IP: "10.0.0", MAC: "00:11:22:33:44:55"}, false, ""},
 		{ocs.DiscoveredHost{IP: "10.0.0.1", MAC: "nope"}, false, ""},
 		{ocs.DiscoveredHost{IP: "10.0.0.1", MAC: "00:11:22:33:44:55:66:77"}, false, ""},
+		{ocs.DiscoveredHost{IP: "10.0.0.1", MAC: "00:00:00:00:00:00"}, false, ""},
+		{ocs.DiscoveredHost{IP: "10.0.0.1", MAC: "FF:FF:FF:FF:FF:FF"}, false, ""},
 	}
 	for _, c := range cases {
 		_, mac, name, err := c.h.Host()

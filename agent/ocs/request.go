@@ -149,6 +149,11 @@ func (h DiscoveredHost) Host() (netip.Addr, net.HardwareAddr, string, error) {
 	if err != nil || len(mac) != 6 {
 		return netip.Addr{}, nil, "", fmt.Errorf("MAC %q of %s is not an Ethernet address", h.MAC, ip)
 	}
+	// Incomplete ARP entries come back as zeros, and a broadcast MAC is
+	// nobody's: neither may become a device's identity.
+	if bytes.Equal(mac, make(net.HardwareAddr, 6)) || bytes.Equal(mac, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) {
+		return netip.Addr{}, nil, "", fmt.Errorf("MAC %s of %s is no device's", mac, ip)
+	}
 	name := strings.TrimSpace(h.Name)
 	if name == "-" {
 		name = ""
