@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -211,4 +212,43 @@ func TestWakeScheduleNext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzWakeSchedule: whatever a request holds, Normalize either refuses it
+// with ErrInvalid or leaves a schedule that normalises to itself, and
+// Next always moves forward, to a slot on one of its days at its time.
+func FuzzWakeSchedule(f *testing.F) {
+	f.Add("07:00", "mon,fri", int64(1), int64(0), int64(1762070400))
+	f.Add("23:59", "", int64(0), int64(3), int64(0))
+	f.Add("0:5", "Sunday,sat,sat", int64(2), int64(2), int64(-1))
+	f.Add("24:00", "x", int64(-1), int64(0), int64(99))
+	f.Fuzz(func(t *testing.T, at, days string, dev, subnet, unix int64) {
+		ws := WakeSchedule{At: at, DeviceIDs: []int64{dev}, SubnetID: subnet}
+		if days != "" {
+			ws.Days = strings.Split(days, ",")
+		}
+		if err := ws.Normalize(); err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v is not ErrInvalid", err)
+			}
+			return
+		}
+		again := ws
+		again.Days, again.DeviceIDs = slices.Clone(ws.Days), slices.Clone(ws.DeviceIDs)
+		if err := again.Normalize(); err != nil || again.At != ws.At || !slices.Equal(again.Days, ws.Days) ||
+			!slices.Equal(again.DeviceIDs, ws.DeviceIDs) {
+			t.Fatalf("normalising twice: %+v, %v; first %+v", again, err, ws)
+		}
+		after := time.Unix(unix%(1<<34), 0).UTC()
+		next := ws.Next(after, time.UTC)
+		if next.IsZero() || !next.After(after) || next.Sub(after) > 8*24*time.Hour {
+			t.Fatalf("Next(%s) = %s", after, next)
+		}
+		if next.Format("15:04") != ws.At {
+			t.Fatalf("Next(%s) = %s, not at %s", after, next, ws.At)
+		}
+		if len(ws.Days) > 0 && !slices.Contains(ws.Days, weekdayNames[next.Weekday()]) {
+			t.Fatalf("Next(%s) = %s, a %s, not one of %v", after, next, next.Weekday(), ws.Days)
+		}
+	})
 }
