@@ -534,7 +534,7 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 		g.devices = append(g.devices, d)
 	}
 	if outside > 0 {
-		notes = append(notes, fmt.Sprintf("%d found addresses are in no subnet of lanscout", outside))
+		notes = append(notes, fmt.Sprintf("found outside every subnet of lanscout: %d", outside))
 	}
 
 	scanner := inventory.Scanner{Kind: inventory.ScannerAgent, ID: a.UID}

@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -496,5 +497,69 @@ func TestOCSElectedAgent(t *testing.T) {
 	}
 	if body := readBody(t, resp); !strings.Contains(body, want) || !strings.Contains(body, "10.77.1.0/24") {
 		t.Errorf("/ocs does not show the note")
+	}
+}
+
+// TestOCSInventoryMapping: a Windows agent's inventory, synthetic but in
+// its shapes (upper-case MACs, TYPEMIB, a Wi-Fi card, one section per
+// address, "-" for unnamed hosts), maps onto the machine as expected.
+func TestOCSInventoryMapping(t *testing.T) {
+	f := newFixture(t, ocsEnabled)
+	ctx := context.Background()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "192.168.5.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `<?xml version="1.0" encoding="UTF-8"?>
+<REQUEST><DEVICEID>DESKTOP-PMOIBHH-2018-06-01-16-31-07</DEVICEID><QUERY>INVENTORY</QUERY><CONTENT>
+<HARDWARE><NAME>DESKTOP-PMOIBHH</NAME><OSNAME>Microsoft Windows 10 Professionnel</OSNAME><OSVERSION>10.0.17134</OSVERSION>
+<UUID>19104CED-27A1-4B05-A0C9-ACFE6DA9FBE2</UUID><DEFAULTGATEWAY>192.168.5.1</DEFAULTGATEWAY></HARDWARE>
+<BIOS><SMANUFACTURER>Dell Inc.</SMANUFACTURER><SMODEL>OptiPlex 7090</SMODEL><SSN>ABC1234</SSN><MSN>/XYZ/</MSN></BIOS>
+<NETWORKS><DESCRIPTION>Intel(R) Ethernet Connection I219-LM</DESCRIPTION><TYPE>Ethernet</TYPE><TYPEMIB>ethernetCsmacd</TYPEMIB>
+<MACADDR>00:1A:2B:3C:4D:5E</MACADDR><STATUS>Up</STATUS><IPADDRESS>192.168.5.20</IPADDRESS><IPMASK>255.255.255.0</IPMASK></NETWORKS>
+<NETWORKS><DESCRIPTION>Intel(R) Ethernet Connection I219-LM</DESCRIPTION><TYPE>Ethernet</TYPE><TYPEMIB>ethernetCsmacd</TYPEMIB>
+<MACADDR>00:1A:2B:3C:4D:5E</MACADDR><STATUS>Up</STATUS><IPADDRESS>192.168.5.21</IPADDRESS><IPMASK>255.255.255.0</IPMASK></NETWORKS>
+<NETWORKS><DESCRIPTION>Intel(R) Wi-Fi 6 AX201</DESCRIPTION><TYPE>Wifi</TYPE><TYPEMIB>ieee80211</TYPEMIB>
+<MACADDR>A0:B1:C2:D3:E4:F5</MACADDR><STATUS>Down</STATUS><IPADDRESS>0.0.0.0</IPADDRESS><IPMASK>0.0.0.0</IPMASK></NETWORKS>
+<NETWORKS><DESCRIPTION>Hyper-V Virtual Ethernet Adapter</DESCRIPTION><TYPE>Ethernet</TYPE><VIRTUALDEV>1</VIRTUALDEV>
+<MACADDR>00:15:5D:01:02:03</MACADDR><STATUS>Up</STATUS><IPADDRESS>172.20.0.1</IPADDRESS><IPMASK>255.255.240.0</IPMASK></NETWORKS>
+<NETWORKS><DESCRIPTION>lo</DESCRIPTION><IPADDRESS>127.0.0.1</IPADDRESS><IPMASK>255.0.0.0</IPMASK></NETWORKS>
+<SOFTWARES><NAME>7-Zip</NAME></SOFTWARES>
+<IPDISCOVER><H><I>192.168.5.1</I><M>00:AA:BB:CC:DD:01</M><N>-</N></H><H><I>192.168.5.9</I><M>00:00:00:00:00:00</M><N>-</N></H>
+<H><I>192.168.5.10</I><M>bogus</M><N>x</N></H><H><I>10.9.9.9</I><M>00:AA:BB:CC:DD:02</M><N>far</N></H></IPDISCOVER>
+</CONTENT></REQUEST>`
+	status, _, reply := f.ocs(ocsCall{body: zlibBytes(t, []byte(doc)), ua: "OCS-NG_WINDOWS_AGENT_v2.3.1.2"})
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, reply)
+	}
+	a, err := f.store.AgentByUID(ctx, "DESKTOP-PMOIBHH-2018-06-01-16-31-07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hostname != "DESKTOP-PMOIBHH" || a.Manufacturer != "Dell Inc." || a.Model != "OptiPlex 7090" || a.Serial != "ABC1234" ||
+		a.UUID != "19104CED-27A1-4B05-A0C9-ACFE6DA9FBE2" || a.Version != "2.3.1.2" || a.OSVersion != "10.0.17134" {
+		t.Errorf("machine %+v", a.AgentInventory)
+	}
+	want := []inventory.NIC{
+		{Name: "Intel(R) Ethernet Connection I219-LM", MAC: "00:1a:2b:3c:4d:5e", Kind: inventory.NICWired, State: "up",
+			Addresses: []string{"192.168.5.20/24", "192.168.5.21/24"}},
+		{Name: "Intel(R) Wi-Fi 6 AX201", MAC: "a0:b1:c2:d3:e4:f5", Kind: inventory.NICWireless, State: "down", Addresses: []string{}},
+		{Name: "Hyper-V Virtual Ethernet Adapter", MAC: "00:15:5d:01:02:03", Kind: inventory.NICVirtual, State: "up",
+			Addresses: []string{"172.20.0.1/20"}},
+	}
+	if fmt.Sprint(a.NICs) != fmt.Sprint(want) {
+		t.Errorf("NICs\n%+v\nwant\n%+v", a.NICs, want)
+	}
+	page, err := f.store.Devices(ctx, inventory.DeviceQuery{SubnetID: sn.ID})
+	if err != nil || page.Total != 1 || page.Devices[0].MAC != "00:aa:bb:cc:dd:01" || page.Devices[0].Name != "" {
+		t.Fatalf("devices %+v %v", page, err)
+	}
+	st, err := f.store.OCSAgent(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The zero MAC and the bogus one are refused, 10.9.9.9 is in no subnet.
+	if st.Hosts != 1 || st.Ignored != 3 || st.Gateway != "192.168.5.1" || !strings.Contains(st.Note, "found outside every subnet of lanscout: 1") {
+		t.Errorf("OCS state %+v", st)
 	}
 }
