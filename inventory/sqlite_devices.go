@@ -49,6 +49,10 @@ func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 	if identifiedBy != "" {
 		d.Identification = &Identification{Category: typing.Category(adminCat), Name: adminName, Notes: notes,
 			By: identifiedBy, At: nullTime(identifiedAt)}
+		if adminCat == "" && strings.HasPrefix(identifiedBy, ruleIDPrefix) {
+			// An admin rule typed it: what it is is the classification.
+			d.Identification.Category = d.Classification.Category
+		}
 	}
 	d.AgentID = agentID.Int64
 	d.FirstSeen, d.LastSeen = timeOf(first), timeOf(last)

@@ -450,7 +450,46 @@ func (s *SQLite) recordOne(ctx context.Context, tx wtx, run runInfo, d scan.Devi
 	if err := relink(ctx, tx, now, id, run.SubnetID, curLink, linkKeys{mac: mm, serial: in.serial, sysName: sysName, hostnames: hostnames}); err != nil {
 		return 0, false, err
 	}
+	curBy := ""
+	if cur != nil {
+		curBy = cur.identifiedBy
+	}
+	if err := ruleIdentify(ctx, tx, id, curBy, d.Type, nowMS); err != nil {
+		return 0, false, err
+	}
 	return id, isNew, nil
+}
+
+// ruleIDPrefix marks an identification an admin rule made, as opposed to
+// one a person made by hand.
+const ruleIDPrefix = "rule:"
+
+// ruleIdentify keeps a device's "identified" mark in step with the admin
+// rules: a device an admin type matched counts as identified (OCS users
+// count it so), and loses the mark when the rule stops matching. A
+// person's identification is never touched.
+func ruleIdentify(ctx context.Context, tx wtx, deviceID int64, curBy, ruleType string, nowMS int64) error {
+	if curBy != "" && !strings.HasPrefix(curBy, ruleIDPrefix) {
+		return nil
+	}
+	by := ""
+	if ruleType != "" {
+		by = ruleIDPrefix + ruleType
+	}
+	if by == curBy {
+		return nil
+	}
+	var at any
+	if by != "" {
+		at = nowMS
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE devices SET identified_by = ?, identified_at = ?,
+		status = CASE WHEN agent_id IS NOT NULL THEN 'inventoried' WHEN ? <> '' THEN 'identified' ELSE 'non-inventoried' END
+		WHERE id = ?`, by, at, by, deviceID)
+	if err != nil {
+		return fmt.Errorf("identify by rule: %w", err)
+	}
+	return nil
 }
 
 // sameMachine reports whether a scanned device that answers at cand's
