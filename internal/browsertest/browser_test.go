@@ -119,6 +119,9 @@ func TestBrowser(t *testing.T) {
 	if s := b.text(".live-status"); !strings.Contains(s, "Scan done") {
 		t.Errorf("live status at the end: %q", s)
 	}
+	if s := b.evalString(`document.querySelector('.live-announce').textContent`); !strings.HasPrefix(s, "Scan done: 4 devices found") {
+		t.Errorf("screen readers hear at the end: %q", s)
+	}
 	live := b.text("#live-devices")
 	for _, d := range sim.Devices {
 		if !strings.Contains(live, d.Addr.Addr().String()) {
@@ -497,6 +500,17 @@ func (b *browser) text(sel string) string {
 		b.failPage(err)
 	}
 	return s
+}
+
+func (b *browser) evalString(expr string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.failPage(err)
+	}
+	return v
 }
 
 func (b *browser) evalInt(expr string) int {

@@ -23,6 +23,13 @@
     return s;
   }
 
+  // Screen readers hear milestones only (the first device, the end), not
+  // every change of the status line, which moves several times a second.
+  function announce(box, s) {
+    var el = box.querySelector(".live-announce");
+    if (el) { el.textContent = s; }
+  }
+
   function addDevice(list, d) {
     if (!list) { return; }
     var li = document.createElement("li");
@@ -77,7 +84,12 @@
         else { bar.removeAttribute("value"); }
       }
     });
-    es.addEventListener("device", function (ev) { addDevice(list, JSON.parse(ev.data)); });
+    var devices = 0;
+    es.addEventListener("device", function (ev) {
+      addDevice(list, JSON.parse(ev.data));
+      devices++;
+      if (devices === 1) { announce(box, "Devices are arriving."); }
+    });
     es.addEventListener("end", function (ev) {
       es.close();
       window.clearInterval(tick);
@@ -85,9 +97,11 @@
       box.classList.remove("live-on");
       box.classList.add("live-ended");
       if (bar) { bar.max = 1; bar.value = 1; }
+      var summary = "Scan " + run.status + ": " + run.stats.recorded + " device" +
+        (run.stats.recorded === 1 ? "" : "s") + " found, " + run.stats.new_devices + " new.";
+      announce(box, summary);
       if (status) {
-        status.textContent = "Scan " + run.status + ": " + run.stats.recorded + " device" +
-          (run.stats.recorded === 1 ? "" : "s") + " found, " + run.stats.new_devices + " new. ";
+        status.textContent = summary + " ";
         var a = document.createElement("a");
         a.href = window.location.pathname;
         a.textContent = "Reload for the updated counts";
