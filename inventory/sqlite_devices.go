@@ -126,6 +126,9 @@ func deviceWhere(q DeviceQuery) (string, []any, error) {
 		where = append(where, `d.agent_id = ?`)
 		args = append(args, q.AgentID)
 	}
+	if q.AnsweredSNMP {
+		where = append(where, `d.id IN (SELECT device_id FROM device_snmp)`)
+	}
 	if len(where) == 0 {
 		return "", nil, nil
 	}

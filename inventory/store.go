@@ -195,6 +195,10 @@ type DeviceQuery struct {
 	// an indexed sort key it stays well under the UI's latency budget at
 	// 100k devices.
 	Limit, Offset int
+
+	// AnsweredSNMP keeps devices that answered SNMP at least once (the
+	// Prometheus targets): monitoring.
+	AnsweredSNMP bool
 }
 
 // DevicePage is one page of devices and how many match in all.

@@ -123,8 +123,12 @@ func TestWebhookEventsAndDeviceCounts(t *testing.T) {
 	s, clk, _ := openTest(t)
 	ctx := context.Background()
 	sn := mustSubnet(t, s, "10.9.0.0/24")
-	scanOnce(t, s, clk, sn.ID, dev("10.9.0.1", "00:00:0c:00:00:01", "a", "switch"), dev("10.9.0.2", "00:00:0c:00:00:02", "b", "switch"),
-		dev("10.9.0.3", "00:00:0c:00:00:03", "c", "printer"))
+	scanOnce(t, s, clk, sn.ID, withSNMP(dev("10.9.0.1", "00:00:0c:00:00:01", "a", "switch"), "a", ""),
+		dev("10.9.0.2", "00:00:0c:00:00:02", "b", "switch"), dev("10.9.0.3", "00:00:0c:00:00:03", "c", "printer"))
+	page, err := s.Devices(ctx, DeviceQuery{AnsweredSNMP: true})
+	if err != nil || page.Total != 1 || page.Devices[0].IP != "10.9.0.1" {
+		t.Errorf("AnsweredSNMP: %+v %v, want 10.9.0.1 alone", page, err)
+	}
 	// From 0, oldest first: what EventQuery{AfterID: 0} does not do.
 	evs, err := s.WebhookEvents(ctx, 0, 2)
 	if err != nil || len(evs) != 2 || evs[0].ID >= evs[1].ID {

@@ -120,9 +120,9 @@ func Collect(ctx context.Context, src Source, f Filter) ([]Host, error) {
 		}
 		keep[sn.ID] = ok
 	}
-	q := inventory.DeviceQuery{State: f.State, Sort: inventory.SortIP}
-	// One category or one subnet is pushed down to the store's indexes;
-	// lists are filtered here.
+	q := inventory.DeviceQuery{State: f.State, Sort: inventory.SortIP, AnsweredSNMP: f.SNMPOnly}
+	// SNMP, and one category, are pushed down to the store; lists are
+	// filtered here.
 	if len(f.Categories) == 1 {
 		q.Category = f.Categories[0]
 	}
@@ -132,9 +132,6 @@ func Collect(ctx context.Context, src Source, f Filter) ([]Host, error) {
 			return nil
 		}
 		if len(f.Categories) > 1 && !slices.Contains(f.Categories, d.Category) {
-			return nil
-		}
-		if f.SNMPOnly && d.SNMP == nil {
 			return nil
 		}
 		hosts = append(hosts, Host{Device: d, Subnet: byID[d.SubnetID]})
