@@ -236,7 +236,12 @@ func (s *Server) ocsEndpoint(c *gin.Context) {
 			ocsFail(c, http.StatusBadRequest, "bad request: INVENTORY without CONTENT")
 			return
 		}
-		reply, err = s.ocsInventory(c.Request.Context(), req, host, userAgent, ua)
+		// The machine, its discovery runs and the election's news go in
+		// together even if the agent hangs up half-way: a run begun must
+		// be finished.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), time.Minute)
+		reply, err = s.ocsInventory(ctx, req, host, userAgent, ua)
+		cancel()
 	default:
 		log.Warn("ocs: query not supported")
 		ocsFail(c, http.StatusBadRequest, fmt.Sprintf("bad request: query %q is not supported", req.Query))
