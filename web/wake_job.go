@@ -607,10 +607,13 @@ func (s *Server) probeWake(ctx context.Context, ts []*liveTarget) map[*liveTarge
 	if err != nil {
 		return nil
 	}
-	pctx, cancel := context.WithTimeout(ctx, max(2*time.Second, s.wake.opts.ProbeInterval))
+	// The engine's own rates (2,000 ARP requests a second) probe a whole
+	// subnet's worth of targets in a couple of seconds; a pass cut short
+	// still reports who answered.
+	pctx, cancel := context.WithTimeout(ctx, max(3*time.Second, s.wake.opts.ProbeInterval)+time.Duration(len(tokens))*time.Millisecond)
 	defer cancel()
 	res, err := discover.Sweep(pctx, targets, discover.Options{Method: discover.MethodAuto, Retries: 1,
-		Timeout: time.Second, NoDNS: true, Rate: 200})
+		Timeout: time.Second, NoDNS: true})
 	if err != nil && res == nil {
 		s.log.Debug("wake: probe", "err", err)
 		return nil
