@@ -182,12 +182,12 @@ type reclassRow struct {
 	category, adminCat, classCat        typing.Category
 	classVendor, model, serial, reasons string
 	confidence                          float64
-	evidence                            string
+	evidence, identifiedBy              string
 }
 
 func (s *SQLite) reclassifyBatch(ctx context.Context, tx wtx, after int64, classify func(typing.Input) typing.Result, st *ReclassifyStats) (int, int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.subnet_id, d.ip, d.mac, d.mac_vendor, d.category, d.admin_category,
-		d.class_category, d.class_vendor, d.model, d.serial, d.reasons, d.confidence, sn.evidence
+		d.class_category, d.class_vendor, d.model, d.serial, d.reasons, d.confidence, sn.evidence, d.identified_by
 		FROM devices d JOIN device_snmp sn ON sn.device_id = d.id
 		WHERE sn.evidence IS NOT NULL AND d.id > ? ORDER BY d.id LIMIT ?`, after, reclassifyBatch)
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *SQLite) reclassifyBatch(ctx context.Context, tx wtx, after int64, class
 	for rows.Next() {
 		var r reclassRow
 		if err := rows.Scan(&r.id, &r.subnetID, &r.ip, &r.mac, &r.macVendor, &r.category, &r.adminCat, &r.classCat,
-			&r.classVendor, &r.model, &r.serial, &r.reasons, &r.confidence, &r.evidence); err != nil {
+			&r.classVendor, &r.model, &r.serial, &r.reasons, &r.confidence, &r.evidence, &r.identifiedBy); err != nil {
 			rows.Close()
 			return 0, after, err
 		}
@@ -221,6 +221,9 @@ func (s *SQLite) reclassifyBatch(ctx context.Context, tx wtx, after int64, class
 		}
 		st.Checked++
 		res := classify(in)
+		if err := ruleIdentify(ctx, tx, r.id, r.identifiedBy, res.Type, msOf(now)); err != nil {
+			return 0, after, err
+		}
 		reasons := toJSON(nonNil(res.Reasons))
 		if res.Category == r.classCat && res.Vendor == r.classVendor && res.Model == r.model && res.Serial == r.serial &&
 			res.Confidence == r.confidence && reasons == r.reasons {

@@ -182,6 +182,9 @@ func TestReclassifyDevices(t *testing.T) {
 		len(after.Classification.Reasons) == 0 || !strings.Contains(after.Classification.Reasons[0], `admin rule "Cold room"`) {
 		t.Errorf("after the rule: %+v", after)
 	}
+	if after.Status != Identified || after.Identification == nil || after.Identification.By != "rule:Cold room" {
+		t.Errorf("a device the stored type matched is not marked identified: status %q, %+v", after.Status, after.Identification)
+	}
 	det, err := s.Device(ctx, after.ID)
 	if err != nil {
 		t.Fatal(err)
