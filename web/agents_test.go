@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -487,4 +488,50 @@ func TestAgentEndToEnd(t *testing.T) {
 func mustUser(f *fixture, name string, role inventory.Role) string {
 	f.user(name, role)
 	return name
+}
+
+// TestEnrollmentKeysPage: an admin creates a key from the page and sees
+// it once; the list shows only its prefix; other roles are refused.
+func TestEnrollmentKeysPage(t *testing.T) {
+	f := agentFixture(t)
+	f.user("ann", inventory.RoleAdmin)
+	f.user("vic", inventory.RoleViewer)
+	admin, _ := f.login("ann", testPassword)
+	resp := f.postForm(admin, "/enrollment-keys", url.Values{"name": {"office"}, "subnets": {"10.1.0.0/16, 10.2.0.0/24"}, "expires_in": {"72h"}}, "same-origin")
+	body := readBody(t, resp)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "lse_") || !strings.Contains(body, "10.2.0.0/24") {
+		t.Fatalf("create key page: %d\n%s", resp.StatusCode, body)
+	}
+	keys, _ := f.store.EnrollmentKeys(context.Background())
+	if len(keys) != 1 || keys[0].CreatedBy != "ann" || keys[0].Expires.IsZero() {
+		t.Fatalf("stored keys %+v", keys)
+	}
+	resp = f.postForm(admin, "/enrollment-keys", url.Values{"subnets": {"not-a-cidr"}}, "same-origin")
+	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "not-a-cidr") {
+		t.Errorf("bad subnet: %d", resp.StatusCode)
+	}
+	resp, _ = admin.Get(f.ts.URL + "/enrollment-keys")
+	if body := readBody(t, resp); strings.Count(body, "lse_") != 1 || !strings.Contains(body, keys[0].Prefix+"…") {
+		t.Errorf("key list shows more than the prefix:\n%s", body)
+	}
+	resp = f.postForm(admin, fmt.Sprintf("/enrollment-keys/%d/revoke", keys[0].ID), url.Values{}, "same-origin")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoke from the page: %d", resp.StatusCode)
+	}
+	if k, _ := f.store.EnrollmentKey(context.Background(), keys[0].ID); k.Revoked.IsZero() {
+		t.Error("key not revoked")
+	}
+	viewer, _ := f.login("vic", testPassword)
+	resp, _ = viewer.Get(f.ts.URL + "/enrollment-keys")
+	if readBody(t, resp); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer on the keys page: %d", resp.StatusCode)
+	}
+	resp, _ = viewer.Get(f.ts.URL + "/agents")
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK || strings.Contains(body, "/enrollment-keys") {
+		t.Errorf("viewer on the agents page: %d (no link to the keys)", resp.StatusCode)
+	}
+	resp, _ = viewer.Get(f.ts.URL + "/agents/999")
+	if readBody(t, resp); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown agent page: %d", resp.StatusCode)
+	}
 }
