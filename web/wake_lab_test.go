@@ -758,3 +758,43 @@ func TestLabWakeAgent(t *testing.T) {
 		t.Errorf("agent target: %+v", tg)
 	}
 }
+
+// TestLabWakeSubnet: "Wake all" on a subnet of 150 machines: one packet
+// each, every one confirmed.
+func TestLabWakeSubnet(t *testing.T) {
+	const n = 150
+	l := labtest.New(t, lab.Config{Hosts: n})
+	var lan int64
+	seed := func(ctx context.Context, st inventory.Store) {
+		var ds []scan.Device
+		for _, h := range l.Hosts {
+			ds = append(ds, scan.Device{IP: h.IP.String(), MAC: h.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
+		}
+		// One machine without a known MAC is left out.
+		ds = append(ds, scan.Device{IP: netip.AddrFrom4([4]byte{l.Prefix.Addr().As4()[0], l.Prefix.Addr().As4()[1], 9, 9}).String(),
+			Category: "server", FoundBy: []string{"icmp"}})
+		lan, _ = seedWakeDevices(t, ctx, st, l.Prefix.String(), ds...)
+	}
+	sink := woltest.Listen(t, l, l.HostsNS, l.Hosts[0].Interface)
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 30 * time.Second,
+		ProbeInterval: time.Second}, seed)
+	start := time.Now()
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"subnets": []int64{lan}})
+	if st != http.StatusAccepted || len(j.Targets) != n {
+		t.Fatalf("POST: %d, %d targets, want %d", st, len(j.Targets), n)
+	}
+	var macs []string
+	for _, h := range l.Hosts {
+		macs = append(macs, h.MAC.String())
+	}
+	if _, err := sink.Wait(20*time.Second, func(ps []woltest.Packet) bool { return woltest.HasAll(ps, "raw", macs...) }); err != nil {
+		t.Fatalf("not every machine got its packet: %v (%d packets)", err, len(sink.Packets()))
+	}
+	sent := time.Since(start)
+	done := srv.waitJob(j.ID, time.Minute)
+	if done.Counts["confirmed"] != n {
+		t.Fatalf("confirmed %v, want all %d", done.Counts, n)
+	}
+	t.Logf("%d machines: packets on the wire after %s, all confirmed after %s", n, sent.Round(time.Millisecond),
+		time.Since(start).Round(time.Millisecond))
+}
