@@ -266,6 +266,7 @@ func (s *Server) agentHello(c *gin.Context) {
 			return
 		}
 	}
+	s.dropLostTasks(ctx, auth.AgentID, h.Running)
 	if err := s.reelect(ctx, "contact of agent "+auth.UID); err != nil {
 		s.log.Warn("reelect after agent contact", "agent", auth.AgentID, "err", err)
 	}
@@ -275,6 +276,31 @@ func (s *Server) agentHello(c *gin.Context) {
 		SendInventory:  a.LastInventory.IsZero() || h.InventoryHash == "" || h.InventoryHash != auth.InventoryHash,
 		ServerTime:     s.opts.Now().UTC(),
 	})
+}
+
+// lostTaskGrace is how long a delivered task may be missing from the
+// agent's running list: the answer carrying it may still be on its way.
+const lostTaskGrace = 30 * time.Second
+
+// dropLostTasks fails the tasks delivered to an agent that it no longer
+// runs (it restarted, or never got the answer that carried them), so a
+// subnet is not blocked until the task's deadline. An agent runs a task
+// until its final result is uploaded, so a task still uploading is in the
+// list.
+func (s *Server) dropLostTasks(ctx context.Context, agentID int64, running []string) {
+	open, err := s.store.AgentTasks(ctx, inventory.AgentTaskQuery{AgentID: agentID, OpenOnly: true, Limit: 100})
+	if err != nil {
+		s.log.Warn("open tasks of agent", "agent", agentID, "err", err)
+		return
+	}
+	cutoff := s.opts.Now().Add(-lostTaskGrace)
+	for _, at := range open {
+		if at.Status != inventory.TaskDelivered || !at.Delivered.Before(cutoff) || slices.Contains(running, at.ID) {
+			continue
+		}
+		s.closeTask(ctx, at, inventory.TaskFailed, protocol.TaskResult{TaskID: at.ID, Final: true, Finished: s.opts.Now(),
+			Error: "the agent is no longer running this task (it restarted, or never received it)"})
+	}
 }
 
 // knownCapabilities keeps the capabilities the server plans with, sorted:

@@ -157,3 +157,43 @@ func agentFingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 }
+
+// TestLostTaskFails: a task delivered to an agent that then says (in its
+// hello) it is not running it fails once the grace has passed, rather
+// than block until its deadline; a task it runs is left alone.
+func TestLostTaskFails(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	srv, store, cl, agentID := agentServer(t, now)
+	ctx := context.Background()
+	wake := protocol.Task{Kind: protocol.TaskWake, Wake: &protocol.WakeTask{MACs: []string{"02:00:00:00:00:01"}, Subnet: "10.1.2.0/24"}}
+	lost, err := srv.enqueueAgentTask(ctx, agentID, wake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := srv.enqueueAgentTask(ctx, agentID, wake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := cl.Tasks(ctx, 0); err != nil || len(ts) != 2 {
+		t.Fatalf("tasks: %v, %v", ts, err)
+	}
+	// Within the grace nothing happens, whatever the agent says.
+	if _, err := cl.Hello(ctx, protocol.Hello{Running: []string{kept}}); err != nil {
+		t.Fatal(err)
+	}
+	if at, _ := store.AgentTask(ctx, lost); at.Status != inventory.TaskDelivered {
+		t.Fatalf("within the grace: %s", at.Status)
+	}
+	clock.Add(int64(lostTaskGrace + time.Second))
+	if _, err := cl.Hello(ctx, protocol.Hello{Running: []string{kept}}); err != nil {
+		t.Fatal(err)
+	}
+	if at, _ := store.AgentTask(ctx, lost); at.Status != inventory.TaskFailed || at.Error == "" {
+		t.Errorf("lost task: %s %q, want failed with a reason", at.Status, at.Error)
+	}
+	if at, _ := store.AgentTask(ctx, kept); at.Status != inventory.TaskDelivered {
+		t.Errorf("running task: %s, want still delivered", at.Status)
+	}
+}
