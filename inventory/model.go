@@ -312,7 +312,7 @@ type NIC struct {
 
 // AgentInventory is what an agent says about its own machine.
 type AgentInventory struct {
-	UID          string    `json:"uid"` // stable per machine: our agent's id, or the OCS DEVICEID's host part
+	UID          string    `json:"uid"` // stable per machine: our agent's id, or the whole OCS DEVICEID (host name and install time, as OCS keys it)
 	Kind         AgentKind `json:"kind"`
 	Hostname     string    `json:"hostname"`
 	OSName       string    `json:"os_name"`
