@@ -260,7 +260,17 @@ func (s *Server) startWake(ctx context.Context, actor, source string, scheduleID
 		// Nothing was sent; the job must not stay running.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		s.store.FinishWakeJob(fctx, job.ID, inventory.WakeJobInterrupted)
+		for _, t := range job.Targets {
+			if t.Status == inventory.WakePending {
+				t.Status, t.Detail = inventory.WakeFailed, joinDetail(t.Detail, "not sent: "+err.Error())
+				if uerr := s.store.UpdateWakeTarget(fctx, job.ID, t); uerr != nil {
+					s.log.Error("record wake target", "wake_job", job.ID, "err", uerr)
+				}
+			}
+		}
+		if _, ferr := s.store.FinishWakeJob(fctx, job.ID, inventory.WakeJobInterrupted); ferr != nil {
+			s.log.Error("finish wake job", "wake_job", job.ID, "err", ferr)
+		}
 		return inventory.WakeJob{}, err
 	}
 	return job, nil
