@@ -150,11 +150,23 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	// Phase two: hello, inventory when changed, tasks until the next hello.
 	poll := a.opts.PollInterval
+	reenrolled := false
 	for {
 		reply, err := a.hello(ctx, poll)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if statusCode(err) == http.StatusUnauthorized && a.opts.EnrollKey != "" && !reenrolled {
+				// The server forgot this agent (deleted by an admin, a
+				// new database): with a key at hand, enroll again, once.
+				reenrolled = true
+				a.log.Warn("the server does not know this agent's token; enrolling again", "err", err)
+				if err := a.enroll(ctx); err != nil {
+					return ctxOr(ctx, err)
+				}
+				a.client.SetToken(a.token())
+				continue
 			}
 			if errors.Is(err, ErrRefused) {
 				return err
@@ -172,6 +184,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		next := time.Now().Add(Jitter(poll, 0.1, nil))
 		if err := a.pollTasks(ctx, next, &bo); err != nil {
+			if statusCode(err) == http.StatusUnauthorized && a.opts.EnrollKey != "" && !reenrolled {
+				continue // the hello finds out and enrolls again
+			}
 			return ctxOr(ctx, err)
 		}
 		if ctx.Err() != nil {

@@ -471,6 +471,23 @@ func TestAgentEndToEnd(t *testing.T) {
 	if len(tasks) != 1 || tasks[0].Status != inventory.TaskDone || strings.Contains(tasks[0].Payload, "s3cret") {
 		t.Errorf("tasks: %+v (the stored payload must hold no secret)", tasks)
 	}
+	// An agent the admin deleted enrolls again with its key, keeping its
+	// own id (its UID).
+	before, err := f.store.Agent(ctx, ag.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := before.UID
+	if code := f.api(f.tokens[inventory.RoleAdmin], http.MethodDelete, fmt.Sprintf("/api/v1/agents/%d", ag.ID), nil, nil); code != http.StatusNoContent {
+		t.Fatalf("delete agent: %d", code)
+	}
+	waitFor(t, func() bool {
+		a, err := f.store.AgentByUID(ctx, uid)
+		return err == nil && a.FirstContact.After(before.FirstContact)
+	})
+	again, _ := f.store.AgentByUID(ctx, uid)
+	ag.ID = again.ID
+
 	// Pages render for every role.
 	c, _ := f.login(mustUser(f, "ann", inventory.RoleAdmin), testPassword)
 	for _, p := range []string{"/agents", fmt.Sprintf("/agents/%d", ag.ID), "/enrollment-keys"} {
