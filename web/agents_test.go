@@ -205,9 +205,59 @@ func TestAgentEnrollmentAndAuth(t *testing.T) {
 			t.Errorf("%s lists agents: %d", r, code)
 		}
 	}
+	// Admins reinstate; the agent is let in again.
+	admin := f.tokens[inventory.RoleAdmin]
+	var reinstated struct {
+		State   string `json:"state"`
+		Revoked bool   `json:"revoked"`
+	}
+	if code := f.api(admin, http.MethodPost, fmt.Sprintf("/api/v1/agents/%d/reinstate", ok.AgentID), nil, &reinstated); code != http.StatusOK || reinstated.Revoked {
+		t.Fatalf("reinstate: %d %+v", code, reinstated)
+	}
+	if code, body := f.agentCall(http.MethodPost, protocol.PathHello, ok.Token, hello, true); code != http.StatusOK {
+		t.Errorf("hello after reinstatement: %d %s", code, body)
+	}
+	// A malformed inventory is refused and changes nothing.
+	for _, bad := range []protocol.Inventory{
+		{Hostname: "x", NICs: []protocol.NIC{{Name: "eth0", Addresses: []string{"10.9.3.4/99"}}}},
+	} {
+		if code, body := f.agentCall(http.MethodPut, protocol.PathInventory, ok.Token, mustJSON(t, bad), true); code != http.StatusBadRequest {
+			t.Errorf("bad inventory: %d %s", code, body)
+		}
+	}
+	if code, _ := f.agentCall(http.MethodPut, protocol.PathInventory, ok.Token, []byte(`{"hostname": 5}`), false); code != http.StatusBadRequest {
+		t.Errorf("inventory of the wrong shape: %d", code)
+	}
+	if a, _ := f.store.Agent(context.Background(), ok.AgentID); len(a.NICs) != 0 || !a.LastInventory.IsZero() {
+		t.Errorf("a refused inventory was stored: %+v", a)
+	}
+	var tasks []inventory.AgentTask
+	if code := f.api(f.tokens[inventory.RoleViewer], http.MethodGet, fmt.Sprintf("/api/v1/agents/%d/tasks?open=1", ok.AgentID), nil, &tasks); code != http.StatusOK || len(tasks) != 0 {
+		t.Errorf("agent tasks: %d %v", code, tasks)
+	}
+	if code := f.api(f.tokens[inventory.RoleViewer], http.MethodGet, "/api/v1/agents/999", nil, nil); code != http.StatusNotFound {
+		t.Errorf("unknown agent: %d", code)
+	}
+	var one inventory.EnrollmentKey
+	if code := f.api(admin, http.MethodGet, fmt.Sprintf("/api/v1/enrollment-keys/%d", open.ID), nil, &one); code != http.StatusOK || one.Name != "office" {
+		t.Errorf("get key: %d %+v", code, one)
+	}
+	if code := f.api(admin, http.MethodPost, "/api/v1/enrollment-keys", map[string]any{"subnets": []string{"nope"}}, nil); code != http.StatusBadRequest {
+		t.Errorf("key with a bad subnet: %d", code)
+	}
+	if code := f.api(admin, http.MethodPost, "/api/v1/enrollment-keys", map[string]any{"expires_in": "-1h"}, nil); code != http.StatusBadRequest {
+		t.Errorf("key expired at birth: %d", code)
+	}
+	if code := f.api(admin, http.MethodDelete, fmt.Sprintf("/api/v1/enrollment-keys/%d", leaked.ID), nil, nil); code != http.StatusNoContent {
+		t.Errorf("delete key: %d", code)
+	}
+	if code := f.api(admin, http.MethodGet, fmt.Sprintf("/api/v1/enrollment-keys/%d", leaked.ID), nil, nil); code != http.StatusNotFound {
+		t.Errorf("deleted key: %d", code)
+	}
+
 	var keys []inventory.EnrollmentKey
 	f.api(f.tokens[inventory.RoleAdmin], http.MethodGet, "/api/v1/enrollment-keys", nil, &keys)
-	if len(keys) != 3 {
+	if len(keys) != 2 {
 		t.Fatalf("keys: %+v", keys)
 	}
 	if b, _ := json.Marshal(keys); strings.Contains(string(b), open.Key) {

@@ -279,7 +279,15 @@ func runAgentsBench(ctx context.Context, e *env, sz agSizes) (string, error) {
 	var polls sync.WaitGroup
 	var held atomic.Int64
 	var pollErr atomic.Value
-	for _, a := range agents {
+	// Started in steps, so that the HTTP/2 transport fills its
+	// connections' streams instead of dialling one connection per waiting
+	// request.
+	for i, a := range agents {
+		if i > 0 && i%200 == 0 {
+			for wait := time.Now().Add(10 * time.Second); held.Load() < int64(i) && time.Now().Before(wait); {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
 		polls.Go(func() {
 			for pctx.Err() == nil {
 				// Counted once the request is on the wire, so the hellos
