@@ -558,6 +558,10 @@ func TestLabWakeSatellite(t *testing.T) {
 	// listens where it should): its target fails, fast and saying why,
 	// and the other is still woken.
 	const lostSubnet, lostIP, lostMAC = "10.254.99.0/24", "10.254.99.7", "02:42:00:00:0f:09"
+	// A third subnet nobody serves: only the all_satellites fallback, when
+	// asked for, sends there.
+	const nobodySubnet, nobodyIP, nobodyMAC = "10.253.5.0/24", "10.253.5.9", "02:42:00:00:0f:0a"
+	var nobodyDev int64
 	seed := func(ctx context.Context, st inventory.Store) {
 		_, ids := seedWakeDevices(t, ctx, st, l.Router.Remote.String(),
 			scan.Device{IP: remoteIP.String(), MAC: remoteMAC, Category: "workstation", FoundBy: []string{"icmp"}})
@@ -565,6 +569,9 @@ func TestLabWakeSatellite(t *testing.T) {
 		_, ids = seedWakeDevices(t, ctx, st, lostSubnet,
 			scan.Device{IP: lostIP, MAC: lostMAC, Category: "workstation", FoundBy: []string{"icmp"}})
 		lostDev = ids[lostIP]
+		_, ids = seedWakeDevices(t, ctx, st, nobodySubnet,
+			scan.Device{IP: nobodyIP, MAC: nobodyMAC, Category: "workstation", FoundBy: []string{"icmp"}})
+		nobodyDev = ids[nobodyIP]
 		hk := sshd.HostKeys["ed25519"]
 		for _, sat := range []inventory.Satellite{
 			{Name: "far-sat", Address: remoteIP.String(), Port: 22, User: sshd.User, Subnets: []string{l.Router.Remote.String()}},
@@ -579,7 +586,7 @@ func TestLabWakeSatellite(t *testing.T) {
 			}
 		}
 	}
-	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Second,
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Fallback: "all_satellites", ConfirmTimeout: 4 * time.Second,
 		ProbeInterval: 500 * time.Millisecond}, seed)
 	start := time.Now()
 	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev, lostDev}})
@@ -603,6 +610,25 @@ func TestLabWakeSatellite(t *testing.T) {
 	if tg := target(done, lostMAC); tg.Status != "failed" || !strings.Contains(tg.Detail, "down-sat") ||
 		!strings.Contains(tg.Detail, "refused") {
 		t.Errorf("target of the satellite that is down: %+v", tg)
+	}
+
+	// The all_satellites fallback: offered, then used when asked for;
+	// the satellite that answers sends the packet on its own segment.
+	j, st = srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{nobodyDev}})
+	if tg := target(j, nobodyMAC); st != http.StatusAccepted || tg.Status != "no_route" || j.FallbackOffer != "all_satellites" {
+		t.Fatalf("without the fallback: %d %+v offer %q", st, tg, j.FallbackOffer)
+	}
+	j, st = srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{nobodyDev}, "fallback": true})
+	if tg := target(j, nobodyMAC); st != http.StatusAccepted || tg.Route != "all_satellites" || tg.Via != "down-sat, far-sat" {
+		t.Fatalf("with the fallback: %d %+v", st, tg)
+	}
+	if _, err := sink.Wait(20*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", nobodyMAC) }); err != nil {
+		t.Fatalf("the fallback sent nothing through the satellite that answers: %v", err)
+	}
+	// Nothing can see a machine in a subnet nobody reaches: sent, not
+	// confirmed.
+	if tg := target(srv.waitJob(j.ID, 30*time.Second), nobodyMAC); tg.Method != "ssh" || tg.Status != "unconfirmed" {
+		t.Errorf("fallback target: %+v", tg)
 	}
 }
 
