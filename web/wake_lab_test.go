@@ -162,7 +162,7 @@ func startLabServer(t *testing.T, l *lab.Lab, ns string, cfg labServerConfig, se
 		t.Fatal(err)
 	}
 	ls := &labServer{t: t, tokens: map[inventory.Role]string{}, logs: &syncBuf{}}
-	for _, r := range []inventory.Role{inventory.RoleViewer, inventory.RoleOperator} {
+	for _, r := range []inventory.Role{inventory.RoleViewer, inventory.RoleOperator, inventory.RoleAdmin} {
 		tok, _, err := store.CreateAPIToken(ctx, string(r), r, 0, time.Time{})
 		if err != nil {
 			t.Fatal(err)
@@ -629,6 +629,30 @@ func TestLabWakeSatellite(t *testing.T) {
 	// confirmed.
 	if tg := target(srv.waitJob(j.ID, 30*time.Second), nobodyMAC); tg.Method != "ssh" || tg.Status != "unconfirmed" {
 		t.Errorf("fallback target: %+v", tg)
+	}
+
+	// The satellite is reinstalled (new host keys) or impersonated: its
+	// key no longer matches the confirmed one, so nothing is sent through
+	// it, the target fails saying why, and the audit log says so loudly.
+	sshd.Restart(t)
+	j, st = srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	if st != http.StatusAccepted {
+		t.Fatalf("POST after the key changed: %d", st)
+	}
+	if tg := target(srv.waitJob(j.ID, 30*time.Second), remoteMAC); tg.Status != "failed" || !strings.Contains(tg.Detail, "far-sat") ||
+		!strings.Contains(strings.ToLower(tg.Detail), "host key") {
+		t.Errorf("wake through a satellite whose host key changed: %+v", tg)
+	}
+	var audit struct {
+		Items []inventory.AuditEntry `json:"items"`
+	}
+	srv.api(inventory.RoleAdmin, http.MethodGet, "/api/v1/audit?limit=100", nil, &audit)
+	changed := false
+	for _, e := range audit.Items {
+		changed = changed || e.Action == "satellite.host_key_changed"
+	}
+	if !changed {
+		t.Errorf("no satellite.host_key_changed in the audit log: %+v", audit.Items)
 	}
 }
 
