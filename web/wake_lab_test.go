@@ -364,7 +364,7 @@ func TestLabWakeLocal(t *testing.T) {
 	woke := wakeOnPacket(t, l, woltest.Listen(t, l, l.HostsNS, hosts[3].Interface), hosts[3])
 
 	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Fallback: "directed_broadcast",
-		ConfirmTimeout: 8 * time.Second, ProbeInterval: 500 * time.Millisecond}, seed)
+		ConfirmTimeout: 5 * time.Second, ProbeInterval: 500 * time.Millisecond}, seed)
 
 	t.Run("viewer sends nothing", func(t *testing.T) {
 		if _, st := srv.wake(inventory.RoleViewer, map[string]any{"devices": []int64{ids[hosts[1].IP.String()]}}); st != http.StatusForbidden {
@@ -422,7 +422,7 @@ func TestLabWakeLocal(t *testing.T) {
 		if up.Status != "confirmed" || up.ConfirmedBy != "arp" || up.TookS <= 0 {
 			t.Errorf("the host that woke: %+v", up)
 		}
-		if down.Status != "unconfirmed" || !strings.Contains(down.Detail, "not seen up within 8s") {
+		if down.Status != "unconfirmed" || !strings.Contains(down.Detail, "not seen up within 5s") {
 			t.Errorf("the host that stayed off: %+v", down)
 		}
 		if !woltest.Has(sink.Packets(), "raw", mac(2)) {
