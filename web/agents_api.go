@@ -36,6 +36,8 @@ type agentDetailView struct {
 	agentView
 	Inventory *protocol.Inventory   `json:"inventory,omitempty"`
 	Tasks     []inventory.AgentTask `json:"tasks"`
+	// Uptime is the inventory's uptime for people, "" when unknown.
+	Uptime string `json:"-"`
 }
 
 // agentState says whether an agent is calling as often as it said it
@@ -150,6 +152,9 @@ func (s *Server) agentDetail(ctx context.Context, id int64) (agentDetailView, er
 			var inv protocol.Inventory
 			if json.Unmarshal([]byte(raw), &inv) == nil {
 				d.Inventory = &inv
+				if inv.UptimeS > 0 {
+					d.Uptime = (time.Duration(inv.UptimeS) * time.Second).String()
+				}
 			}
 		}
 	}
