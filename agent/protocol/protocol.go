@@ -45,8 +45,9 @@ func ResultPath(id string) string { return PathTasks + "/" + id + "/result" }
 // and stores nothing of them; the agent splits its device lists so that a
 // batch stays well inside them.
 const (
-	// MaxBodyBytes caps a request body as sent (compressed).
-	MaxBodyBytes = 8 << 20
+	// MaxBodyBytes caps a request body as sent (compressed): the web
+	// server's own default cap on every request body.
+	MaxBodyBytes = 1 << 20
 	// MaxDecodedBytes caps a body once decompressed: a small gzip bomb
 	// must not become gigabytes of JSON.
 	MaxDecodedBytes = 32 << 20
