@@ -77,6 +77,57 @@ func queryAll[T any](ctx context.Context, q queryer, scan func(interface{ Scan(.
 	return out, nil
 }
 
+// queryOne runs query and reads its one row with scan; no row is
+// ErrNotFound, for the caller to wrap with what it looked for.
+func queryOne[T any](ctx context.Context, q queryer, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	return v, err
+}
+
+// execer is what *sql.DB and wtx offer for writing.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// execOne runs a statement that names one row (UPDATE or DELETE by id):
+// when it changes none, the row is not there and that is ErrNotFound.
+func execOne(ctx context.Context, x execer, query string, args ...any) error {
+	res, err := x.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// deleteRow deletes the row of table with id in a write transaction of
+// its own; ErrNotFound when there is none.
+func (s *SQLite) deleteRow(ctx context.Context, table string, id int64) error {
+	return s.write(ctx, func(tx wtx) error {
+		return execOne(ctx, tx, `DELETE FROM `+table+` WHERE id = ?`, id)
+	})
+}
+
+// execCount runs a statement in a write transaction of its own and says
+// how many rows it changed (prunes and sweeps).
+func (s *SQLite) execCount(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx wtx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // onlyAgent returns the agent a query names when it names exactly one:
 // two machines with the same host name or serial (clones, placeholder
 // values) match neither.
@@ -396,10 +447,7 @@ func (s *SQLite) RecordAgentContact(ctx context.Context, uid string, kind AgentK
 
 // Agent implements AgentStore.
 func (s *SQLite) Agent(ctx context.Context, id int64) (Agent, error) {
-	a, err := scanAgent(s.r.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	a, err := queryOne(ctx, s.r, scanAgent, `SELECT `+agentCols+` FROM agents WHERE id = ?`, id)
 	if err != nil {
 		return Agent{}, fmt.Errorf("get agent %d: %w", id, err)
 	}

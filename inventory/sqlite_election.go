@@ -239,15 +239,7 @@ func (s *SQLite) ElectionEvents(ctx context.Context, q ElectionEventQuery) ([]El
 
 // PruneElectionEvents implements ElectionStore.
 func (s *SQLite) PruneElectionEvents(ctx context.Context, before time.Time) (int, error) {
-	var n int64
-	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM election_events WHERE at < ?`, msOf(before))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.execCount(ctx, `DELETE FROM election_events WHERE at < ?`, msOf(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune election events: %w", err)
 	}

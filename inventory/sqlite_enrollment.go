@@ -67,10 +67,7 @@ func (s *SQLite) CreateEnrollmentKey(ctx context.Context, k EnrollmentKey) (stri
 
 // EnrollmentKey implements EnrollmentStore.
 func (s *SQLite) EnrollmentKey(ctx context.Context, id int64) (EnrollmentKey, error) {
-	k, err := scanEnrollKey(s.r.QueryRowContext(ctx, `SELECT `+enrollKeyCols+` FROM enrollment_keys k WHERE k.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	k, err := queryOne(ctx, s.r, scanEnrollKey, `SELECT `+enrollKeyCols+` FROM enrollment_keys k WHERE k.id = ?`, id)
 	if err != nil {
 		return EnrollmentKey{}, fmt.Errorf("get enrollment key %d: %w", id, err)
 	}
@@ -90,18 +87,14 @@ func (s *SQLite) EnrollmentKeys(ctx context.Context) ([]EnrollmentKey, error) {
 func (s *SQLite) RevokeEnrollmentKey(ctx context.Context, id int64, agentsToo bool) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE enrollment_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
-			msOf(s.now()), id)
-		if err != nil {
+		if err := execOne(ctx, tx, `UPDATE enrollment_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
+			msOf(s.now()), id); err != nil {
 			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return ErrNotFound
 		}
 		if !agentsToo {
 			return nil
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE agents SET revoked = 1
+		res, err := tx.ExecContext(ctx, `UPDATE agents SET revoked = 1
 			WHERE revoked = 0 AND id IN (SELECT agent_id FROM agent_tokens WHERE key_id = ?)`, id)
 		if err != nil {
 			return err
@@ -118,16 +111,7 @@ func (s *SQLite) RevokeEnrollmentKey(ctx context.Context, id int64, agentsToo bo
 // DeleteEnrollmentKey implements EnrollmentStore. Agents enrolled with it
 // keep their tokens.
 func (s *SQLite) DeleteEnrollmentKey(ctx context.Context, id int64) error {
-	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM enrollment_keys WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
+	err := s.deleteRow(ctx, "enrollment_keys", id)
 	if err != nil {
 		return fmt.Errorf("delete enrollment key %d: %w", id, err)
 	}
@@ -241,14 +225,7 @@ func (s *SQLite) AuthenticateAgent(ctx context.Context, token string) (AgentAuth
 // agent's open tasks: nobody will answer them.
 func (s *SQLite) SetAgentRevoked(ctx context.Context, agentID int64, revoked bool) error {
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE agents SET revoked = ? WHERE id = ?`, revoked, agentID)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execOne(ctx, tx, `UPDATE agents SET revoked = ? WHERE id = ?`, revoked, agentID)
 	})
 	if err != nil {
 		return fmt.Errorf("revoke agent %d: %w", agentID, err)
@@ -355,10 +332,7 @@ func (s *SQLite) CreateAgentTask(ctx context.Context, t AgentTask) (AgentTask, e
 
 // AgentTask implements EnrollmentStore.
 func (s *SQLite) AgentTask(ctx context.Context, id string) (AgentTask, error) {
-	t, err := scanAgentTask(s.r.QueryRowContext(ctx, `SELECT `+agentTaskCols+` FROM agent_tasks WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	t, err := queryOne(ctx, s.r, scanAgentTask, `SELECT `+agentTaskCols+` FROM agent_tasks WHERE id = ?`, id)
 	if err != nil {
 		return AgentTask{}, fmt.Errorf("get agent task %s: %w", id, err)
 	}

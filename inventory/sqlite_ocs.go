@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 )
 
@@ -77,11 +76,8 @@ func scanOCSAgent(row interface{ Scan(...any) error }) (OCSAgent, error) {
 
 // OCSAgent implements OCSStore.
 func (s *SQLite) OCSAgent(ctx context.Context, agentID int64) (OCSAgent, error) {
-	o, err := scanOCSAgent(s.r.QueryRowContext(ctx, `SELECT `+ocsAgentCols+`
-		FROM ocs_agents o JOIN agents a ON a.id = o.agent_id WHERE o.agent_id = ?`, agentID))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	o, err := queryOne(ctx, s.r, scanOCSAgent, `SELECT `+ocsAgentCols+`
+		FROM ocs_agents o JOIN agents a ON a.id = o.agent_id WHERE o.agent_id = ?`, agentID)
 	if err != nil {
 		return OCSAgent{}, fmt.Errorf("get OCS agent %d: %w", agentID, err)
 	}

@@ -136,21 +136,14 @@ func (s *SQLite) UpdateSatellite(ctx context.Context, sat Satellite, privateKey 
 
 // DeleteSatellite implements SatelliteStore.
 func (s *SQLite) DeleteSatellite(ctx context.Context, id int64) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM satellites WHERE id = ?`, id)
-	if err != nil {
+	if err := execOne(ctx, s.w, `DELETE FROM satellites WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete satellite %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete satellite %d: %w", id, ErrNotFound)
 	}
 	return nil
 }
 
 func (s *SQLite) satelliteWhere(ctx context.Context, what any, where string, arg any) (Satellite, error) {
-	out, err := scanSatellite(s.r.QueryRowContext(ctx, `SELECT `+satelliteCols+` FROM satellites WHERE `+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Satellite{}, fmt.Errorf("satellite %v: %w", what, ErrNotFound)
-	}
+	out, err := queryOne(ctx, s.r, scanSatellite, `SELECT `+satelliteCols+` FROM satellites WHERE `+where, arg)
 	if err != nil {
 		return Satellite{}, fmt.Errorf("satellite %v: %w", what, err)
 	}
@@ -204,13 +197,10 @@ func (s *SQLite) SetSatellitePendingKey(ctx context.Context, id int64, hostKey, 
 	}
 	var out Satellite
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE satellites SET pending_host_key = ?, pending_fingerprint = ?, updated_at = ?
+		err := execOne(ctx, tx, `UPDATE satellites SET pending_host_key = ?, pending_fingerprint = ?, updated_at = ?
 			WHERE id = ?`, hostKey, fingerprint, msOf(s.now()), id)
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		out, err = scanSatellite(tx.QueryRowContext(ctx, `SELECT `+satelliteCols+` FROM satellites WHERE id = ?`, id))
 		return err
@@ -256,12 +246,8 @@ func (s *SQLite) TrustSatelliteKey(ctx context.Context, id int64, fingerprint st
 
 // SetSatelliteLanscout implements SatelliteStore.
 func (s *SQLite) SetSatelliteLanscout(ctx context.Context, id int64, has bool) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE satellites SET has_lanscout = ? WHERE id = ?`, has, id)
-	if err != nil {
+	if err := execOne(ctx, s.w, `UPDATE satellites SET has_lanscout = ? WHERE id = ?`, has, id); err != nil {
 		return fmt.Errorf("satellite %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("satellite %d: %w", id, ErrNotFound)
 	}
 	return nil
 }
@@ -273,14 +259,11 @@ func (s *SQLite) SetSatelliteTrustedKey(ctx context.Context, id int64, hostKey, 
 	}
 	var out Satellite
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE satellites SET host_key = ?, fingerprint = ?, host_key_confirmed = ?,
+		err := execOne(ctx, tx, `UPDATE satellites SET host_key = ?, fingerprint = ?, host_key_confirmed = ?,
 			pending_host_key = '', pending_fingerprint = '', updated_at = ? WHERE id = ?`,
 			hostKey, fingerprint, hostKey != "", msOf(s.now()), id)
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		out, err = scanSatellite(tx.QueryRowContext(ctx, `SELECT `+satelliteCols+` FROM satellites WHERE id = ?`, id))
 		return err

@@ -2,9 +2,7 @@ package inventory
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -38,10 +36,7 @@ func (s *SQLite) TypeRules(ctx context.Context) ([]TypeRule, error) {
 
 // TypeRule implements TypeRuleStore.
 func (s *SQLite) TypeRule(ctx context.Context, id int64) (TypeRule, error) {
-	r, err := scanTypeRule(s.r.QueryRowContext(ctx, `SELECT `+typeRuleCols+` FROM type_rules WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	r, err := queryOne(ctx, s.r, scanTypeRule, `SELECT `+typeRuleCols+` FROM type_rules WHERE id = ?`, id)
 	if err != nil {
 		return TypeRule{}, fmt.Errorf("get type rule %d: %w", id, err)
 	}
@@ -125,12 +120,8 @@ func (s *SQLite) UpdateTypeRule(ctx context.Context, r TypeRule) (TypeRule, erro
 // DeleteTypeRule implements TypeRuleStore.
 func (s *SQLite) DeleteTypeRule(ctx context.Context, id int64) error {
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM type_rules WHERE id = ?`, id)
-		if err != nil {
+		if err := execOne(ctx, tx, `DELETE FROM type_rules WHERE id = ?`, id); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		return bumpTypeRules(ctx, tx)
 	})

@@ -70,13 +70,9 @@ func (s *SQLite) SetPassword(ctx context.Context, userID int64, password string)
 		return fmt.Errorf("set password of user %d: %w", userID, err)
 	}
 	err = s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
-			string(hash), msOf(s.now()), userID)
-		if err != nil {
+		if err := execOne(ctx, tx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
+			string(hash), msOf(s.now()), userID); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
 		return err
@@ -101,13 +97,10 @@ func (s *SQLite) UpdateUser(ctx context.Context, userID int64, role Role, disabl
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+		err := execOne(ctx, tx, `UPDATE users SET role = ?, disabled = ?, updated_at = ? WHERE id = ?`,
 			role, disabled, msOf(s.now()), userID)
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
 		}
 		if disabled {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
@@ -146,14 +139,7 @@ func (s *SQLite) DeleteUser(ctx context.Context, userID int64) error {
 		if err := keepAnAdmin(ctx, tx, userID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execOne(ctx, tx, `DELETE FROM users WHERE id = ?`, userID)
 	})
 	if err != nil {
 		return fmt.Errorf("delete user %d: %w", userID, err)
@@ -163,10 +149,7 @@ func (s *SQLite) DeleteUser(ctx context.Context, userID int64) error {
 
 // User implements UserStore.
 func (s *SQLite) User(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	u, err := queryOne(ctx, s.r, scanUser, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
 	if err != nil {
 		return User{}, fmt.Errorf("get user %d: %w", id, err)
 	}
@@ -175,11 +158,8 @@ func (s *SQLite) User(ctx context.Context, id int64) (User, error) {
 
 // UserByName implements UserStore.
 func (s *SQLite) UserByName(ctx context.Context, username string) (User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`,
-		strings.ToLower(strings.TrimSpace(username))))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	u, err := queryOne(ctx, s.r, scanUser, `SELECT `+userCols+` FROM users WHERE username = ?`,
+		strings.ToLower(strings.TrimSpace(username)))
 	if err != nil {
 		return User{}, fmt.Errorf("get user %s: %w", username, err)
 	}
@@ -398,12 +378,8 @@ func (s *SQLite) APITokens(ctx context.Context) ([]APIToken, error) {
 
 // RevokeAPIToken implements UserStore. The row stays, for the audit trail.
 func (s *SQLite) RevokeAPIToken(ctx context.Context, id int64) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, msOf(s.now()), id)
-	if err != nil {
+	if err := execOne(ctx, s.w, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, msOf(s.now()), id); err != nil {
 		return fmt.Errorf("revoke API token %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("revoke API token %d: %w", id, ErrNotFound)
 	}
 	return nil
 }
@@ -559,14 +535,7 @@ func (s *SQLite) DeleteCredential(ctx context.Context, name string) error {
 		if len(users) > 0 {
 			return fmt.Errorf("%w: used by subnet %s", ErrConflict, strings.Join(users, ", "))
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM snmp_credentials WHERE name = ?`, name)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execOne(ctx, tx, `DELETE FROM snmp_credentials WHERE name = ?`, name)
 	})
 	if err != nil {
 		return fmt.Errorf("delete credential %s: %w", name, err)

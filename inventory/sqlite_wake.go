@@ -109,16 +109,9 @@ func (s *SQLite) CreateWakeJob(ctx context.Context, j WakeJob) (WakeJob, error) 
 // UpdateWakeTarget implements WakeStore.
 func (s *SQLite) UpdateWakeTarget(ctx context.Context, jobID int64, t WakeTarget) error {
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE wake_targets SET route = ?, via = ?, method = ?, status = ?, detail = ?,
+		return execOne(ctx, tx, `UPDATE wake_targets SET route = ?, via = ?, method = ?, status = ?, detail = ?,
 			sent_at = ?, confirmed_at = ?, confirmed_by = ? WHERE id = ? AND job_id = ?`,
 			t.Route, t.Via, t.Method, t.Status, t.Detail, nullMS(t.SentAt), nullMS(t.ConfirmedAt), t.ConfirmedBy, t.ID, jobID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("update wake job %d target %d: %w", jobID, t.ID, err)
@@ -132,15 +125,8 @@ func (s *SQLite) FinishWakeJob(ctx context.Context, id int64, status WakeJobStat
 		return WakeJob{}, fmt.Errorf("finish wake job %d: %w: status %q", id, ErrInvalid, status)
 	}
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE wake_jobs SET status = ?, finished_at = ? WHERE id = ?`,
+		return execOne(ctx, tx, `UPDATE wake_jobs SET status = ?, finished_at = ? WHERE id = ?`,
 			status, msOf(s.now()), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return WakeJob{}, fmt.Errorf("finish wake job %d: %w", id, err)
@@ -150,10 +136,7 @@ func (s *SQLite) FinishWakeJob(ctx context.Context, id int64, status WakeJobStat
 
 // WakeJob implements WakeStore.
 func (s *SQLite) WakeJob(ctx context.Context, id int64) (WakeJob, error) {
-	j, err := scanWakeJob(s.r.QueryRowContext(ctx, `SELECT `+wakeJobCols+` FROM wake_jobs WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	j, err := queryOne(ctx, s.r, scanWakeJob, `SELECT `+wakeJobCols+` FROM wake_jobs WHERE id = ?`, id)
 	if err != nil {
 		return WakeJob{}, fmt.Errorf("get wake job %d: %w", id, err)
 	}
@@ -315,16 +298,7 @@ func exists(ctx context.Context, tx wtx, what, query string, id int64) error {
 
 // DeleteWakeSchedule implements WakeStore. The jobs it ran stay.
 func (s *SQLite) DeleteWakeSchedule(ctx context.Context, id int64) error {
-	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM wake_schedules WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
+	err := s.deleteRow(ctx, "wake_schedules", id)
 	if err != nil {
 		return fmt.Errorf("delete wake schedule %d: %w", id, err)
 	}
@@ -333,10 +307,7 @@ func (s *SQLite) DeleteWakeSchedule(ctx context.Context, id int64) error {
 
 // WakeSchedule implements WakeStore.
 func (s *SQLite) WakeSchedule(ctx context.Context, id int64) (WakeSchedule, error) {
-	ws, err := scanWakeSchedule(s.r.QueryRowContext(ctx, `SELECT `+wakeScheduleCols+` FROM wake_schedules WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	ws, err := queryOne(ctx, s.r, scanWakeSchedule, `SELECT `+wakeScheduleCols+` FROM wake_schedules WHERE id = ?`, id)
 	if err != nil {
 		return WakeSchedule{}, fmt.Errorf("get wake schedule %d: %w", id, err)
 	}
@@ -355,15 +326,8 @@ func (s *SQLite) WakeSchedules(ctx context.Context) ([]WakeSchedule, error) {
 // MarkWakeScheduleRun implements WakeStore.
 func (s *SQLite) MarkWakeScheduleRun(ctx context.Context, id int64, at time.Time, jobID int64) error {
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE wake_schedules SET last_run = ?, last_job = COALESCE(?, last_job) WHERE id = ?`,
+		return execOne(ctx, tx, `UPDATE wake_schedules SET last_run = ?, last_job = COALESCE(?, last_job) WHERE id = ?`,
 			msOf(at), nullID(jobID), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("mark wake schedule %d run: %w", id, err)

@@ -92,16 +92,7 @@ func (s *SQLite) PutWebhook(ctx context.Context, w Webhook, secret *string) (Web
 
 // DeleteWebhook implements WebhookStore; its deliveries go with it.
 func (s *SQLite) DeleteWebhook(ctx context.Context, id int64) error {
-	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
+	err := s.deleteRow(ctx, "webhooks", id)
 	if err != nil {
 		return fmt.Errorf("delete webhook %d: %w", id, err)
 	}
@@ -110,10 +101,7 @@ func (s *SQLite) DeleteWebhook(ctx context.Context, id int64) error {
 
 // Webhook implements WebhookStore.
 func (s *SQLite) Webhook(ctx context.Context, id int64) (Webhook, error) {
-	w, err := scanWebhook(s.r.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
+	w, err := queryOne(ctx, s.r, scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE id = ?`, id)
 	if err != nil {
 		return Webhook{}, fmt.Errorf("get webhook %d: %w", id, err)
 	}
@@ -267,16 +255,9 @@ func (s *SQLite) FinishAttempt(ctx context.Context, id int64, a DeliveryAttempt)
 		a.Error = a.Error[:500]
 	}
 	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?,
+		return execOne(ctx, tx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?,
 			last_code = ?, last_error = ?, updated_at = ? WHERE id = ?`,
 			a.Status, msOf(a.Next), a.Code, a.Error, msOf(s.now()), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, err)
@@ -319,15 +300,7 @@ func (s *SQLite) PendingDeliveries(ctx context.Context) (int, error) {
 
 // PruneDeliveries implements WebhookStore.
 func (s *SQLite) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
-	var n int64
-	err := s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?`, msOf(before))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.execCount(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?`, msOf(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune webhook deliveries: %w", err)
 	}
