@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -182,20 +181,8 @@ func (s *Server) apiUpdateType(c *gin.Context) {
 }
 
 func (s *Server) apiDeleteType(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	old, err := s.store.TypeRule(c.Request.Context(), id)
-	if err == nil {
-		err = s.store.DeleteTypeRule(c.Request.Context(), id)
-	}
-	if err != nil {
-		s.storeError(c, err)
-		return
-	}
-	s.audit(c, "type.delete", fmt.Sprintf("type/%d", id), old.Name)
-	c.Status(http.StatusNoContent)
+	apiDeleteByID(s, c, "type.delete", "type", s.store.TypeRule, s.store.DeleteTypeRule,
+		func(r inventory.TypeRule) string { return r.Name })
 }
 
 func (s *Server) apiTestType(c *gin.Context) {
@@ -344,18 +331,8 @@ func yamlString(s string) string {
 }
 
 func (s *Server) typePage(c *gin.Context) {
-	id, ok := formID(c)
+	r, ok := loadPageByID(s, c, "device type", s.store.TypeRule)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device type.")
-		return
-	}
-	r, err := s.store.TypeRule(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device type.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
 		return
 	}
 	s.renderType(c, http.StatusOK, typeData{Rule: r, Source: r.Source, Enabled: r.Enabled, Position: r.Position, Device: c.Query("device")})
@@ -397,18 +374,8 @@ func (s *Server) typeForm(c *gin.Context) {
 	ctx := c.Request.Context()
 	var old inventory.TypeRule
 	if c.Param("id") != "" {
-		id, ok := formID(c)
-		if !ok {
-			s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device type.")
-			return
-		}
-		var err error
-		if old, err = s.store.TypeRule(ctx, id); err != nil {
-			if errors.Is(err, inventory.ErrNotFound) {
-				s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device type.")
-				return
-			}
-			s.pageError(c, err)
+		var ok bool
+		if old, ok = loadPageByID(s, c, "device type", s.store.TypeRule); !ok {
 			return
 		}
 	}

@@ -389,19 +389,6 @@ func (s *Server) revokeKey(ctx context.Context, id int64, agentsToo bool) (inven
 }
 
 func (s *Server) apiDeleteEnrollmentKey(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	k, err := s.store.EnrollmentKey(c.Request.Context(), id)
-	if err != nil {
-		s.storeError(c, err)
-		return
-	}
-	if err := s.store.DeleteEnrollmentKey(c.Request.Context(), id); err != nil {
-		s.storeError(c, err)
-		return
-	}
-	s.audit(c, "enrollment_key.delete", fmt.Sprintf("enrollment_key/%d", id), fmt.Sprintf("%q %s", k.Name, k.Prefix))
-	c.Status(http.StatusNoContent)
+	apiDeleteByID(s, c, "enrollment_key.delete", "enrollment_key", s.store.EnrollmentKey, s.store.DeleteEnrollmentKey,
+		func(k inventory.EnrollmentKey) string { return fmt.Sprintf("%q %s", k.Name, k.Prefix) })
 }

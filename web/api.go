@@ -497,3 +497,25 @@ func serveByID[T any](s *Server, c *gin.Context, get func(context.Context, int64
 	}
 	c.JSON(http.StatusOK, v)
 }
+
+// apiDeleteByID answers DELETE on a resource's :id: it reads the row first,
+// so that the audit line can say what went, then deletes it and answers
+// 204. A missing row is 404 (storeError). target is the audit target's
+// kind ("satellite" gives "satellite/7").
+func apiDeleteByID[T any](s *Server, c *gin.Context, action, target string,
+	get func(context.Context, int64) (T, error), del func(context.Context, int64) error, details func(T) string) {
+	id, ok := idParam(c)
+	if !ok {
+		return
+	}
+	v, err := get(c.Request.Context(), id)
+	if err == nil {
+		err = del(c.Request.Context(), id)
+	}
+	if err != nil {
+		s.storeError(c, err)
+		return
+	}
+	s.audit(c, action, fmt.Sprintf("%s/%d", target, id), details(v))
+	c.Status(http.StatusNoContent)
+}

@@ -401,18 +401,8 @@ func (s *Server) subnetElectionPage(c *gin.Context) {
 }
 
 func (s *Server) renderSubnetElection(c *gin.Context, status int, notice, errMsg string) {
-	id, ok := deviceID(c)
+	v, ok := loadPageByID(s, c, "subnet", s.subnetDetail)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such subnet.")
-		return
-	}
-	v, err := s.subnetDetail(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such subnet.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
 		return
 	}
 	d := subnetElectionPageData{View: v, Config: s.election.configView(), Notice: notice, Error: errMsg,

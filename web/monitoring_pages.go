@@ -179,18 +179,8 @@ func (s *Server) apiTestWebhook(c *gin.Context) {
 }
 
 func (s *Server) testWebhookForm(c *gin.Context) {
-	id, ok := deviceID(c)
+	w, ok := loadPageByID(s, c, "webhook", s.store.Webhook)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such webhook.")
-		return
-	}
-	w, err := s.store.Webhook(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such webhook.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
 		return
 	}
 	if !w.Enabled {
@@ -324,28 +314,18 @@ func (s *Server) createWebhookForm(c *gin.Context) {
 }
 
 func (s *Server) deleteWebhookForm(c *gin.Context) {
-	id, ok := deviceID(c)
+	w, ok := loadPageByID(s, c, "webhook", s.store.Webhook)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such webhook.")
-		return
-	}
-	w, err := s.store.Webhook(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such webhook.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
 		return
 	}
 	if w.Source == inventory.WebhookFromConfig {
 		s.renderMonitoring(c, http.StatusConflict, webhookForm{}, fmt.Sprintf("Webhook %q is defined in the configuration file; remove it there.", w.Name), "")
 		return
 	}
-	if err := s.store.DeleteWebhook(c.Request.Context(), id); err != nil {
+	if err := s.store.DeleteWebhook(c.Request.Context(), w.ID); err != nil {
 		s.pageError(c, err)
 		return
 	}
-	s.audit(c, "webhook.delete", fmt.Sprintf("webhook/%d", id), w.Name)
+	s.audit(c, "webhook.delete", fmt.Sprintf("webhook/%d", w.ID), w.Name)
 	c.Redirect(http.StatusSeeOther, "/monitoring?done=deleted")
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -448,21 +449,34 @@ func deviceID(c *gin.Context) (int64, bool) {
 // loadDevice reads the device the path names. When it cannot, it has
 // already answered: 404 for a bad or unknown id, the error page otherwise.
 func (s *Server) loadDevice(c *gin.Context) (inventory.DeviceDetail, bool) {
+	return loadPageByID(s, c, "device", s.store.Device)
+}
+
+// loadPageByID reads with get what the page's :id names. When it cannot,
+// it has already answered: 404 "There is no such <what>." for a bad or
+// unknown id, the error page otherwise.
+func loadPageByID[T any](s *Server, c *gin.Context, what string, get func(context.Context, int64) (T, error)) (T, bool) {
+	var zero T
 	id, ok := deviceID(c)
 	if !ok {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
-		return inventory.DeviceDetail{}, false
+		s.notFoundPage(c, what)
+		return zero, false
 	}
-	det, err := s.store.Device(c.Request.Context(), id)
+	v, err := get(c.Request.Context(), id)
 	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such device.")
-		return inventory.DeviceDetail{}, false
+		s.notFoundPage(c, what)
+		return zero, false
 	}
 	if err != nil {
 		s.pageError(c, err)
-		return inventory.DeviceDetail{}, false
+		return zero, false
 	}
-	return det, true
+	return v, true
+}
+
+// notFoundPage answers 404 with "There is no such <what>."
+func (s *Server) notFoundPage(c *gin.Context, what string) {
+	s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such "+what+".")
 }
 
 func (s *Server) devicePage(c *gin.Context) {

@@ -246,20 +246,8 @@ func (s *Server) apiUpdateSatellite(c *gin.Context) {
 }
 
 func (s *Server) apiDeleteSatellite(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	sat, err := s.store.Satellite(c.Request.Context(), id)
-	if err == nil {
-		err = s.store.DeleteSatellite(c.Request.Context(), id)
-	}
-	if err != nil {
-		s.storeError(c, err)
-		return
-	}
-	s.audit(c, "satellite.delete", fmt.Sprintf("satellite/%d", id), sat.Name)
-	c.Status(http.StatusNoContent)
+	apiDeleteByID(s, c, "satellite.delete", "satellite", s.store.Satellite, s.store.DeleteSatellite,
+		func(sat inventory.Satellite) string { return sat.Name })
 }
 
 // satelliteTestView is the answer of a test: what the satellite showed and

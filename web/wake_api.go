@@ -246,18 +246,6 @@ func wakeScheduleDetails(ws inventory.WakeSchedule) string {
 }
 
 func (s *Server) apiDeleteWakeSchedule(c *gin.Context) {
-	id, ok := idParam(c)
-	if !ok {
-		return
-	}
-	ws, err := s.store.WakeSchedule(c.Request.Context(), id)
-	if err == nil {
-		err = s.store.DeleteWakeSchedule(c.Request.Context(), id)
-	}
-	if err != nil {
-		s.storeError(c, err)
-		return
-	}
-	s.audit(c, "wake.schedule.delete", fmt.Sprintf("wake-schedule/%d", id), wakeScheduleDetails(ws))
-	c.Status(http.StatusNoContent)
+	apiDeleteByID(s, c, "wake.schedule.delete", "wake-schedule", s.store.WakeSchedule, s.store.DeleteWakeSchedule,
+		wakeScheduleDetails)
 }

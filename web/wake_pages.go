@@ -101,18 +101,8 @@ func (s *Server) renderWake(c *gin.Context, status int, form wakeFormData, notic
 }
 
 func (s *Server) wakeJobPage(c *gin.Context) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such wake job.")
-		return
-	}
-	j, err := s.store.WakeJob(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such wake job.")
-		return
-	}
-	if err != nil {
-		s.pageError(c, err)
+	j, ok := loadPageByID(s, c, "wake job", s.store.WakeJob)
+	if !ok {
 		return
 	}
 	d, ok := s.wakeBase(c)
