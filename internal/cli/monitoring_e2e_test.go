@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,29 +126,9 @@ func TestMonitoringEndToEnd(t *testing.T) {
 		"LANSCOUT_SNMP_PORT":      strconv.Itoa(simPort),
 		"LANSCOUT_SNMP_TIMEOUT":   "500ms",
 	}, "--config", cfgPath)
-	call := func(method, path string, body any, v any) int {
+	call := func(method, path string, body, v any) int {
 		t.Helper()
-		var r io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			r = strings.NewReader(string(b))
-		}
-		req, _ := http.NewRequest(method, srv.url+path, r)
-		req.Header.Set("Authorization", "Bearer "+adminToken)
-		resp, err := srv.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		} else if v != nil {
-			if err := json.Unmarshal(b, v); err != nil {
-				t.Fatalf("%s %s: %v", method, path, err)
-			}
-		}
-		return resp.StatusCode
+		return srv.apiCall(t, adminToken, method, path, body, v)
 	}
 	var sn struct{ ID int64 }
 	if code := call("POST", "/api/v1/subnets", map[string]any{"cidr": sim.Prefix.String(), "method": "snmp",

@@ -162,6 +162,46 @@ type runningServer struct {
 	client *http.Client
 }
 
+// adminTokenCLI makes an admin API token with `lanscout token create` on
+// the data directory dir, as an operator would while the server runs.
+func adminTokenCLI(t *testing.T, dir, name string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), []string{"token", "create", "--data", dir, "--name", name, "--role", "admin"},
+		strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// apiCall calls the server's API with a bearer token: body goes as JSON,
+// a 2xx answer is decoded into v (when not nil) and any other is logged.
+// It returns the status.
+func (srv *runningServer) apiCall(t *testing.T, token, method, path string, body, v any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, srv.url+path, r)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := srv.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	} else if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
 // startServer runs `lanscout server` on 127.0.0.1:0 until the test ends.
 func startServer(t *testing.T, dataDir string, vars map[string]string, extra ...string) *runningServer {
 	t.Helper()
@@ -331,40 +371,14 @@ func TestServerScanNow(t *testing.T) {
 	})
 
 	// An operator token from the CLI, while the server runs.
-	var out, errOut bytes.Buffer
-	if code := Run(context.Background(), []string{"token", "create", "--data", dir, "--name", "ci", "--role", "admin"},
-		strings.NewReader(""), &out, &errOut); code != 0 {
-		t.Fatalf("token create: %d %s", code, errOut.String())
-	}
-	token := strings.TrimSpace(out.String())
+	token := adminTokenCLI(t, dir, "ci")
 	if !strings.HasPrefix(token, "lst_") {
 		t.Fatalf("token %q", token)
 	}
 
-	call := func(method, path string, body any, v any) int {
+	call := func(method, path string, body, v any) int {
 		t.Helper()
-		var r io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			r = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, srv.url+path, r)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := srv.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if v != nil && resp.StatusCode < 300 {
-			if err := json.Unmarshal(b, v); err != nil {
-				t.Fatalf("%s %s: %v: %s", method, path, err, b)
-			}
-		}
-		if resp.StatusCode >= 300 {
-			t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		return resp.StatusCode
+		return srv.apiCall(t, token, method, path, body, v)
 	}
 	var sn struct{ ID int64 }
 	if code := call("POST", "/api/v1/subnets", map[string]any{"cidr": "127.0.0.0/30", "method": "tcp", "name": "loopback"}, &sn); code != http.StatusCreated {

@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -32,35 +28,10 @@ func TestStoredTypeChangesScans(t *testing.T) {
 		"LANSCOUT_SNMP_PORT":      fmt.Sprint(dev.Addr.Port()),
 		"LANSCOUT_SNMP_TIMEOUT":   "2s",
 	})
-	var out, errOut bytes.Buffer
-	if code := Run(context.Background(), []string{"token", "create", "--data", dir, "--name", "e2e", "--role", "admin"},
-		strings.NewReader(""), &out, &errOut); code != 0 {
-		t.Fatalf("token create: %d %s", code, errOut.String())
-	}
-	token := strings.TrimSpace(out.String())
-	call := func(method, path string, body any, v any) int {
+	token := adminTokenCLI(t, dir, "e2e")
+	call := func(method, path string, body, v any) int {
 		t.Helper()
-		var r io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			r = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, srv.url+path, r)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := srv.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		} else if v != nil {
-			if err := json.Unmarshal(b, v); err != nil {
-				t.Fatalf("%s %s: %v: %s", method, path, err, b)
-			}
-		}
-		return resp.StatusCode
+		return srv.apiCall(t, token, method, path, body, v)
 	}
 	// A /30 around the simulated device: SNMP to every address, no sweep.
 	cidr := netip.PrefixFrom(dev.Addr.Addr(), 30).Masked().String()
