@@ -4,60 +4,16 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/inventory/export"
 )
-
-// csvHeader is the devices CSV's header. It is part of the API: columns
-// are only ever added at the end.
-var csvHeader = []string{"id", "ip", "mac", "mac_vendor", "name", "hostnames", "category", "vendor", "model", "serial",
-	"state", "status", "subnet_id", "subnet", "confidence", "identified_by", "agent_id", "found_by", "first_seen", "last_seen"}
 
 // flushEvery is how many devices a download writes between flushes, so a
 // large one streams rather than sitting in buffers.
 const flushEvery = 500
-
-// csvText keeps a spreadsheet from reading a value as a formula: names and
-// vendors come off the network, so anyone can make a device called
-// "=HYPERLINK(...)". Such values get a leading apostrophe.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-func csvTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func csvRecord(d inventory.Device, subnets map[int64]string) []string {
-	by := ""
-	if d.Identification != nil {
-		by = d.Identification.By
-	}
-	agent := ""
-	if d.AgentID != 0 {
-		agent = strconv.FormatInt(d.AgentID, 10)
-	}
-	hostnames := make([]string, len(d.Hostnames))
-	for i, h := range d.Hostnames {
-		hostnames[i] = csvText(h)
-	}
-	return []string{strconv.FormatInt(d.ID, 10), d.IP, d.MAC, csvText(d.MACVendor), csvText(d.Name),
-		strings.Join(hostnames, " "), string(d.Category), csvText(d.Vendor), csvText(d.Model), csvText(d.Serial),
-		string(d.State), string(d.Status), strconv.FormatInt(d.SubnetID, 10), subnets[d.SubnetID],
-		strconv.FormatFloat(d.Classification.Confidence, 'f', 2, 64), csvText(by), agent,
-		strings.Join(d.FoundBy, " "), csvTime(d.FirstSeen), csvTime(d.LastSeen)}
-}
 
 // apiDevicesCSV streams every device matching the list's filters as CSV.
 func (s *Server) apiDevicesCSV(c *gin.Context) {
@@ -80,7 +36,7 @@ func (s *Server) apiDevicesCSV(c *gin.Context) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", `attachment; filename="lanscout-devices.csv"`)
 		c.Status(http.StatusOK)
-		_ = w.Write(csvHeader)
+		_ = w.Write(export.CSVHeader)
 	}
 	n := 0
 	err = s.store.EachDevice(c.Request.Context(), q, func(d inventory.Device) error {
@@ -88,7 +44,7 @@ func (s *Server) apiDevicesCSV(c *gin.Context) {
 			started()
 		}
 		n++
-		if err := w.Write(csvRecord(d, cidr)); err != nil {
+		if err := w.Write(export.CSVRecord(d, cidr[d.SubnetID])); err != nil {
 			return err
 		}
 		if n%flushEvery == 0 {

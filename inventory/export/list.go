@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lanscout/lanscout/inventory"
 )
 
 // CSVHeader is the device list's CSV header, the same as the API's
@@ -32,8 +34,9 @@ func csvTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func csvRecord(h Host) []string {
-	d := h.Device
+// CSVRecord is the CSV row of d, whose subnet is subnetCIDR: the row of
+// both this package's list and the API's /api/v1/devices.csv.
+func CSVRecord(d inventory.Device, subnetCIDR string) []string {
 	by := ""
 	if d.Identification != nil {
 		by = d.Identification.By
@@ -48,7 +51,7 @@ func csvRecord(h Host) []string {
 	}
 	return []string{strconv.FormatInt(d.ID, 10), d.IP, d.MAC, csvText(d.MACVendor), csvText(d.Name),
 		strings.Join(hostnames, " "), string(d.Category), csvText(d.Vendor), csvText(d.Model), csvText(d.Serial),
-		string(d.State), string(d.Status), strconv.FormatInt(d.SubnetID, 10), h.Subnet.CIDR,
+		string(d.State), string(d.Status), strconv.FormatInt(d.SubnetID, 10), subnetCIDR,
 		strconv.FormatFloat(d.Classification.Confidence, 'f', 2, 64), csvText(by), agent,
 		strings.Join(d.FoundBy, " "), csvTime(d.FirstSeen), csvTime(d.LastSeen)}
 }
@@ -60,7 +63,7 @@ func WriteCSV(w io.Writer, hosts []Host) error {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	for _, h := range hosts {
-		if err := cw.Write(csvRecord(h)); err != nil {
+		if err := cw.Write(CSVRecord(h.Device, h.Subnet.CIDR)); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
 	}
