@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +17,12 @@ import (
 	"github.com/lanscout/lanscout/satellite"
 )
 
-// asLanscoutEnv makes this test binary act as the lanscout command on the
-// satellite: its sshd runs it through a `lanscout` script on its PATH.
-const asLanscoutEnv = "LANSCOUT_TEST_AS_CLI"
-
+// TestLanscoutHelperProcess is the lanscout command on the satellite: its
+// sshd runs this test binary through sshtest.SelfCommand.
 func TestLanscoutHelperProcess(t *testing.T) {
-	if os.Getenv(asLanscoutEnv) == "" {
+	args, ok := sshtest.HelperArgs()
+	if !ok {
 		t.Skip("helper: the satellite's sshd runs this binary as lanscout")
-	}
-	args := os.Args
-	for i, a := range args {
-		if a == "--" {
-			args = args[i+1:]
-			break
-		}
 	}
 	os.Exit(cli.Run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 }
@@ -64,16 +55,12 @@ func otherInterface(t *testing.T, l *lab.Lab, ns, skip string) string {
 // own segment, which a raw sink on the router's leg there receives.
 func TestLabSatelliteLanscoutWake(t *testing.T) {
 	sshtest.Skip(t)
-	bin := t.TempDir()
-	script := "#!/bin/sh\nexec '" + os.Args[0] + "' -test.run='^TestLanscoutHelperProcess$' -- \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "lanscout"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	lanscoutPath, env := sshtest.SelfCommand(t, "lanscout", "TestLanscoutHelperProcess")
 	l := labtest.New(t, lab.Config{Hosts: -1, Routed: &lab.RoutedConfig{ICMPHosts: 1, SilentHosts: -1}})
 	r := l.Router
 	sshd := sshtest.Start(t, sshtest.Options{Lab: l, Namespace: r.Namespace, Listen: netip.AddrPortFrom(r.ICMPHosts[0], 22),
 		HostKeyTypes: []string{"ed25519"},
-		Env:          map[string]string{"PATH": bin + ":/usr/bin:/bin", asLanscoutEnv: "1"}})
+		Env:          env})
 	farIface := otherInterface(t, l, r.Namespace, "")
 	rtrLeg := otherInterface(t, l, r.LAN.Namespace, r.LAN.Interface)
 	sink := woltest.Listen(t, l, r.LAN.Namespace, rtrLeg)
@@ -82,7 +69,7 @@ func TestLabSatelliteLanscoutWake(t *testing.T) {
 		HostKey: sshd.HostKeys["ed25519"], Dial: sshtest.DialFrom(l, l.Scanner.Namespace),
 		WakeCommand: "lanscout wake --iface {iface} --method raw {macs}"}
 	probe, err := satellite.Probe(t.Context(), cfg)
-	if err != nil || !probe.LoggedIn || probe.LanscoutPath != filepath.Join(bin, "lanscout") || probe.WakeProgramPath != probe.LanscoutPath {
+	if err != nil || !probe.LoggedIn || probe.LanscoutPath != lanscoutPath || probe.WakeProgramPath != probe.LanscoutPath {
 		t.Fatalf("probe: %+v %v\n%s", probe, err, sshd.Log())
 	}
 	want := []string{"02:00:5e:60:00:01", "02:00:5e:60:00:02"}

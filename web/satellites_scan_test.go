@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +17,12 @@ import (
 	"github.com/lanscout/lanscout/satellite"
 )
 
-// asLanscoutEnv makes this test binary act as the lanscout command: the
-// satellite's sshd runs it through a `lanscout` script on its PATH.
-const asLanscoutEnv = "LANSCOUT_TEST_AS_CLI"
-
+// TestLanscoutHelperProcess is the lanscout command on the satellite: its
+// sshd runs this test binary through sshtest.SelfCommand.
 func TestLanscoutHelperProcess(t *testing.T) {
-	if os.Getenv(asLanscoutEnv) == "" {
+	args, ok := sshtest.HelperArgs()
+	if !ok {
 		t.Skip("helper: the satellite scan test's sshd runs this binary as lanscout")
-	}
-	args := os.Args
-	for i, a := range args {
-		if a == "--" {
-			args = args[i+1:]
-			break
-		}
 	}
 	os.Exit(cli.Run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 }
@@ -43,11 +34,8 @@ func TestLanscoutHelperProcess(t *testing.T) {
 // the subnet 127.0.0.0/30, scanned with TCP connects.
 func TestSatelliteScan(t *testing.T) {
 	sshtest.Skip(t)
-	bin := t.TempDir()
-	script := "#!/bin/sh\nexec '" + os.Args[0] + "' -test.run='^TestLanscoutHelperProcess$' -- \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "lanscout"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	lanscoutPath, env := sshtest.SelfCommand(t, "lanscout", "TestLanscoutHelperProcess")
+	env["LANSCOUT_STATE"] = t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +43,7 @@ func TestSatelliteScan(t *testing.T) {
 	addr := netip.MustParseAddrPort(l.Addr().String())
 	l.Close()
 	sshd := sshtest.Start(t, sshtest.Options{Listen: addr, HostKeyTypes: []string{"ed25519"},
-		Env: map[string]string{"PATH": bin + ":/usr/bin:/bin", asLanscoutEnv: "1", "LANSCOUT_STATE": t.TempDir()}})
+		Env: env})
 
 	f := newFixture(t)
 	ctx := context.Background()
@@ -79,7 +67,7 @@ func TestSatelliteScan(t *testing.T) {
 		Satellite inventory.Satellite
 	}
 	if code := f.api(admin, http.MethodPost, fmt.Sprintf("/api/v1/satellites/%d/test", sat.ID), nil, &tv); code != http.StatusOK ||
-		tv.Probe.LanscoutPath != filepath.Join(bin, "lanscout") || !tv.Satellite.HasLanscout {
+		tv.Probe.LanscoutPath != lanscoutPath || !tv.Satellite.HasLanscout {
 		t.Fatalf("test: %d %+v\n%s", code, tv, sshd.Log())
 	}
 
