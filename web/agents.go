@@ -356,47 +356,51 @@ func (s *Server) agentInventory(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// waitChan returns the channel of key in m, made if there is none yet;
+// signalChan closes it. The caller holds the lock of m.
+func waitChan[K comparable](m map[K]chan struct{}, key K) chan struct{} {
+	ch, ok := m[key]
+	if !ok {
+		ch = make(chan struct{})
+		m[key] = ch
+	}
+	return ch
+}
+
+// signalChan wakes every waiter on key's channel in m, if any, and forgets
+// it. The caller holds the lock of m.
+func signalChan[K comparable](m map[K]chan struct{}, key K) {
+	if ch, ok := m[key]; ok {
+		close(ch)
+		delete(m, key)
+	}
+}
+
 // pollChan returns the channel closed when a task is queued for agentID.
 func (as *agentService) pollChan(agentID int64) chan struct{} {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	ch, ok := as.polling[agentID]
-	if !ok {
-		ch = make(chan struct{})
-		as.polling[agentID] = ch
-	}
-	return ch
+	return waitChan(as.polling, agentID)
 }
 
 // wakeAgent ends the long poll of agentID, if any.
 func (as *agentService) wakeAgent(agentID int64) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if ch, ok := as.polling[agentID]; ok {
-		close(ch)
-		delete(as.polling, agentID)
-	}
+	signalChan(as.polling, agentID)
 }
 
 // finishedChan returns the channel closed when taskID ends.
 func (as *agentService) finishedChan(taskID string) chan struct{} {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	ch, ok := as.finished[taskID]
-	if !ok {
-		ch = make(chan struct{})
-		as.finished[taskID] = ch
-	}
-	return ch
+	return waitChan(as.finished, taskID)
 }
 
 func (as *agentService) taskEnded(taskID string) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if ch, ok := as.finished[taskID]; ok {
-		close(ch)
-		delete(as.finished, taskID)
-	}
+	signalChan(as.finished, taskID)
 }
 
 // agentTasks hands out an agent's pending tasks, holding the request open

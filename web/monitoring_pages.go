@@ -77,17 +77,28 @@ func configOwned(c *gin.Context, w inventory.Webhook) bool {
 	return false
 }
 
-func (s *Server) apiUpdateWebhook(c *gin.Context) {
+// apiEditableWebhook loads the webhook of the path's :id for a change:
+// when it cannot, or the webhook is the configuration file's, it has
+// already answered.
+func (s *Server) apiEditableWebhook(c *gin.Context) (inventory.Webhook, bool) {
 	id, ok := idParam(c)
 	if !ok {
-		return
+		return inventory.Webhook{}, false
 	}
 	w, err := s.store.Webhook(c.Request.Context(), id)
 	if err != nil {
 		s.storeError(c, err)
-		return
+		return inventory.Webhook{}, false
 	}
 	if configOwned(c, w) {
+		return inventory.Webhook{}, false
+	}
+	return w, true
+}
+
+func (s *Server) apiUpdateWebhook(c *gin.Context) {
+	w, ok := s.apiEditableWebhook(c)
+	if !ok {
 		return
 	}
 	var in webhookInput
@@ -95,7 +106,7 @@ func (s *Server) apiUpdateWebhook(c *gin.Context) {
 		return
 	}
 	in.apply(&w)
-	w, err = s.store.PutWebhook(c.Request.Context(), w, in.Secret)
+	w, err := s.store.PutWebhook(c.Request.Context(), w, in.Secret)
 	if err != nil {
 		s.storeError(c, err)
 		return
@@ -109,23 +120,15 @@ func (s *Server) apiUpdateWebhook(c *gin.Context) {
 }
 
 func (s *Server) apiDeleteWebhook(c *gin.Context) {
-	id, ok := idParam(c)
+	w, ok := s.apiEditableWebhook(c)
 	if !ok {
 		return
 	}
-	w, err := s.store.Webhook(c.Request.Context(), id)
-	if err != nil {
+	if err := s.store.DeleteWebhook(c.Request.Context(), w.ID); err != nil {
 		s.storeError(c, err)
 		return
 	}
-	if configOwned(c, w) {
-		return
-	}
-	if err := s.store.DeleteWebhook(c.Request.Context(), id); err != nil {
-		s.storeError(c, err)
-		return
-	}
-	s.audit(c, "webhook.delete", fmt.Sprintf("webhook/%d", id), w.Name)
+	s.audit(c, "webhook.delete", fmt.Sprintf("webhook/%d", w.ID), w.Name)
 	c.Status(http.StatusNoContent)
 }
 

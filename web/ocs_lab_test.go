@@ -122,20 +122,7 @@ func TestOCSAgentLab(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.Listener.Close()
-	ts.Listener = ln
-	ts.StartTLS()
-	t.Cleanup(func() {
-		ts.Close()
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		srv.Close(cctx)
-	})
-	caFile := filepath.Join(t.TempDir(), "lanscout-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ts, caFile := serveOCSTLS(t, srv, ln)
 	varDir := t.TempDir()
 	url := ts.URL + "/ocsinventory"
 
@@ -341,17 +328,7 @@ func TestOCSAgentBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewTLSServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		srv.Close(cctx)
-	})
-	caFile := filepath.Join(t.TempDir(), "lanscout-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ts, caFile := serveOCSTLS(t, srv, nil)
 	varDir := t.TempDir()
 	run := func(user, password, realm string) (string, error) {
 		// Agent 2.10 base64-decodes --user and --password before use
@@ -392,4 +369,28 @@ func TestOCSAgentBasicAuth(t *testing.T) {
 	if err != nil || len(as) != 1 || as[0].Kind != inventory.AgentOCS || as[0].Fidelity != 1 || as[0].LastInventory.IsZero() || len(as[0].NICs) == 0 {
 		t.Fatalf("agents after an authenticated run: %+v %v\n%s", as, err, out)
 	}
+}
+
+// serveOCSTLS serves srv over TLS on ln (a loopback port when nil) until
+// the test ends, and writes the server's certificate to a file for the
+// agent's --ca.
+func serveOCSTLS(t *testing.T, srv *web.Server, ln net.Listener) (*httptest.Server, string) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	if ln != nil {
+		ts.Listener.Close()
+		ts.Listener = ln
+	}
+	ts.StartTLS()
+	t.Cleanup(func() {
+		ts.Close()
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		srv.Close(cctx)
+	})
+	caFile := filepath.Join(t.TempDir(), "lanscout-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ts, caFile
 }
