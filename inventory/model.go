@@ -244,6 +244,10 @@ const (
 	ScanInterrupted ScanStatus = "interrupted"
 )
 
+// MethodPassive is the method of a run that only listened (ARP and DHCP
+// heard between sweeps): it neither ends nor counts as a scan.
+const MethodPassive = "passive"
+
 // ScanStats are a run's statistics: the engine's own plus what the store
 // made of them.
 type ScanStats struct {

@@ -227,7 +227,11 @@ func (s *SQLite) write(ctx context.Context, fn func(tx wtx) error) error {
 }
 
 func (s *SQLite) interruptRunningScans(ctx context.Context) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE scans SET status = ?, finished_at = ?, error = ? WHERE status = ?`,
+	// A run an agent carries out goes on while the server restarts: the
+	// agent uploads to it afterwards, and its task's deadline closes it if
+	// it never does. Only runs this process was doing are over.
+	res, err := s.w.ExecContext(ctx, `UPDATE scans SET status = ?, finished_at = ?, error = ? WHERE status = ?
+		AND id NOT IN (SELECT scan_id FROM agent_tasks WHERE status IN ('pending', 'delivered') AND scan_id IS NOT NULL)`,
 		ScanInterrupted, s.now().UnixMilli(), "lanscout stopped while the scan ran", ScanRunning)
 	if err != nil {
 		return 0, fmt.Errorf("mark interrupted scans: %w", err)

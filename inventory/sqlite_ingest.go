@@ -65,11 +65,14 @@ func (s *SQLite) BeginScan(ctx context.Context, subnetID int64, by Scanner, meth
 		now := s.now()
 		// A scanner runs one scan of a subnet at a time; a run it left
 		// open (its process died, its upload never came) ends here, so it
-		// cannot stay "running" forever.
+		// cannot stay "running" forever. Listening passively is not a
+		// scan: an agent listens between its sweeps, and neither ends the
+		// other.
 		if _, err := tx.ExecContext(ctx, `UPDATE scans SET status = ?, finished_at = ?, error = ?
-			WHERE subnet_id = ? AND scanner_kind = ? AND scanner_id = ? AND status = ?`,
+			WHERE subnet_id = ? AND scanner_kind = ? AND scanner_id = ? AND status = ?
+			AND (method = ?) = (? = ?)`,
 			ScanInterrupted, msOf(now), "superseded by a newer scan by the same scanner",
-			subnetID, by.Kind, by.ID, ScanRunning); err != nil {
+			subnetID, by.Kind, by.ID, ScanRunning, MethodPassive, method, MethodPassive); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO scans (subnet_id, scanner_kind, scanner_id, method, status, started_at)

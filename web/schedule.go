@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lanscout/lanscout/inventory"
@@ -43,11 +44,12 @@ func (sc *scheduler) tick(ctx context.Context) {
 			continue
 		}
 		var last time.Time
-		if runs, err := s.store.ScanRuns(ctx, sn.ID, 1); err != nil {
+		// The last sweep, not the last listen an agent did between sweeps.
+		if runs, err := s.store.ScanRuns(ctx, sn.ID, 20); err != nil {
 			s.log.Error("scheduler: last scan", "subnet", sn.CIDR, "err", err)
 			continue
-		} else if len(runs) > 0 {
-			last = runs[0].Started
+		} else if i := slices.IndexFunc(runs, func(r inventory.ScanRun) bool { return r.Method != inventory.MethodPassive }); i >= 0 {
+			last = runs[i].Started
 		}
 		if t := sc.lastTry[sn.ID]; t.After(last) {
 			last = t
