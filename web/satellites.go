@@ -55,6 +55,13 @@ func (s *Server) satelliteFor(ctx context.Context, cidr netip.Prefix) (inventory
 // (sealed in the store, or the key file), its trusted host key and wake
 // command.
 func (s *Server) satelliteConfig(ctx context.Context, sat inventory.Satellite) (satellite.Config, error) {
+	return SatelliteConfig(ctx, s.store, sat)
+}
+
+// SatelliteConfig builds the SSH settings of sat, a satellite of store, as
+// the server uses them: `lanscout satellite` calls it too, so that the
+// command line reaches a satellite exactly as the server does.
+func SatelliteConfig(ctx context.Context, store inventory.SatelliteStore, sat inventory.Satellite) (satellite.Config, error) {
 	cfg := satellite.Config{Name: sat.Name, Address: sat.Address, Port: sat.Port, User: sat.User, WakeCommand: sat.WakeCommand}
 	var err error
 	if sat.HostKey != "" {
@@ -62,7 +69,7 @@ func (s *Server) satelliteConfig(ctx context.Context, sat inventory.Satellite) (
 			return cfg, fmt.Errorf("satellite %s: stored %w", sat.Name, err)
 		}
 	}
-	key, err := s.store.SatellitePrivateKey(ctx, sat.ID)
+	key, err := store.SatellitePrivateKey(ctx, sat.ID)
 	if err != nil {
 		return cfg, err
 	}

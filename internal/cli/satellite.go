@@ -10,6 +10,7 @@ import (
 
 	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/satellite"
+	"github.com/lanscout/lanscout/web"
 )
 
 const satelliteUsage = `Usage:
@@ -107,35 +108,7 @@ func storedSatelliteConfig(ctx context.Context, dir, name string) (satellite.Con
 	if err != nil {
 		return satellite.Config{}, err
 	}
-	return satelliteConfigOf(ctx, store, sat)
-}
-
-// satelliteConfigOf builds the SSH settings of a stored satellite, as the
-// server does.
-func satelliteConfigOf(ctx context.Context, store inventory.SatelliteStore, sat inventory.Satellite) (satellite.Config, error) {
-	cfg := satellite.Config{Name: sat.Name, Address: sat.Address, Port: sat.Port, User: sat.User, WakeCommand: sat.WakeCommand}
-	key, err := store.SatellitePrivateKey(ctx, sat.ID)
-	if err != nil {
-		return cfg, err
-	}
-	switch {
-	case key != nil:
-		cfg.Signer, err = satellite.ParsePrivateKey(key)
-		clear(key)
-	case sat.KeyFile != "":
-		cfg.Signer, err = satellite.LoadPrivateKey(sat.KeyFile)
-	default:
-		err = errors.New("no private key stored and no key file")
-	}
-	if err != nil {
-		return cfg, fmt.Errorf("satellite %s: %w", sat.Name, err)
-	}
-	if sat.HostKey != "" {
-		if cfg.HostKey, err = satellite.ParseHostKey(sat.HostKey); err != nil {
-			return cfg, fmt.Errorf("satellite %s: stored %w", sat.Name, err)
-		}
-	}
-	return cfg, nil
+	return web.SatelliteConfig(ctx, store, sat)
 }
 
 // printProbe says what the probe found and whether the satellite is
