@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -37,6 +38,11 @@ type ElectionStore interface {
 	// subnet (the zero standing when none is stored) and stores its result,
 	// atomically. ErrNotFound when the subnet or agent does not exist.
 	UpdateScanStanding(ctx context.Context, subnetID, agentID int64, fn func(ScanStanding) ScanStanding) (ScanStanding, error)
+	// DismissAutoSubnet remembers that an admin deleted the "auto" subnet
+	// cidr, so the election does not create it again.
+	DismissAutoSubnet(ctx context.Context, cidr netip.Prefix, by string) error
+	// DismissedAutoSubnets lists the networks DismissAutoSubnet recorded.
+	DismissedAutoSubnets(ctx context.Context) ([]netip.Prefix, error)
 }
 
 // ElectionAgent is an agent machine as the election sees it.

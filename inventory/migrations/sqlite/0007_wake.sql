@@ -61,7 +61,7 @@ CREATE TABLE wake_targets (
 CREATE INDEX wake_targets_job ON wake_targets (job_id, id);
 
 CREATE TABLE wake_schedules (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT, -- wake_jobs.schedule_id keeps the history of deleted ones: never reuse
 	name       TEXT    NOT NULL,
 	at         TEXT    NOT NULL, -- HH:MM, server time zone
 	days       TEXT    NOT NULL DEFAULT '[]', -- JSON: "mon".."sun", empty for every day
