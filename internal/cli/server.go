@@ -49,6 +49,17 @@ environment variables, then flags, each overriding the one before:
     timeout: 1s              # LANSCOUT_SNMP_TIMEOUT
     retries: 1               # LANSCOUT_SNMP_RETRIES
 
+The features have sections of their own, set in the YAML file only (the
+README describes each key):
+
+  agents:      enrollment, polling, task timeouts       (README: Agents)
+  election:    allowed and denied ranges, max-alive     (README: Election)
+  wake:        fallback, confirmation, schedules        (README: Wake-on-LAN from the server)
+  satellites:  SSH hosts that wake and scan for us      (README: Satellites)
+  export:      snmp_exporter modules, /metrics access   (README: Monitoring exports)
+  webhooks:    event receivers owned by the file        (README: Webhooks)
+  ocs:         the endpoint for OCS Inventory agents    (README: OCS Inventory agents)
+
 LANSCOUT_ADMIN_PASSWORD sets the first admin's password instead of a random
 one (8 to 72 bytes); it is read only when no user exists.
 
