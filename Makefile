@@ -51,8 +51,10 @@ test-deps:
 		fi; \
 	fi
 
+# BENCHFLAGS="-sections election,agents -update" re-measures some sections
+# and keeps the others as they are in BENCHMARKS.md.
 bench: build test-deps
-	$(GO) run ./internal/bench -lanscout $(BIN) -o BENCHMARKS.md
+	$(GO) run ./internal/bench -lanscout $(BIN) -o BENCHMARKS.md $(BENCHFLAGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -64,6 +63,7 @@ func main() {
 		quick    = flag.Bool("quick", false, "one run per tool and scenario, for development")
 		runs     = flag.Int("runs", 5, "runs per tool and scenario (medians are reported)")
 		only     = flag.String("sections", "", "comma-separated sections to run (default: all)")
+		update   = flag.Bool("update", false, "with -sections: replace only those sections in the existing report, keeping the others")
 		timeout  = flag.Duration("run-timeout", 10*time.Minute, "longest a single run may take")
 		verbose  = flag.Bool("v", false, "log each run")
 		shell    = flag.Bool("lab-shell", false, "build the ARP section's lab, print how to reach it, and keep it until interrupted")
@@ -90,13 +90,17 @@ func main() {
 		}
 		return
 	}
-	if err := run(ctx, logger, secs, *lanscout, *out, *quick, *runs, *only, *timeout); err != nil {
+	if *update && *only == "" {
+		logger.Error("-update needs -sections: it replaces the named sections of the report")
+		os.Exit(2)
+	}
+	if err := run(ctx, logger, secs, *lanscout, *out, *quick, *runs, *only, *update, *timeout); err != nil {
 		logger.Error("bench failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, logger *slog.Logger, secs []section, lanscout, out string, quick bool, runs int, only string, timeout time.Duration) error {
+func run(ctx context.Context, logger *slog.Logger, secs []section, lanscout, out string, quick bool, runs int, only string, update bool, timeout time.Duration) error {
 	if os.Geteuid() != 0 {
 		return errors.New("the benchmark builds a network lab: run it as root")
 	}
@@ -122,8 +126,17 @@ func run(ctx context.Context, logger *slog.Logger, secs []section, lanscout, out
 			want[s] = true
 		}
 	}
-	var b bytes.Buffer
-	b.WriteString(header(ctx, e))
+	// The report is its header and one chunk per section, each starting
+	// with its "## " heading; -update starts from the chunks on disk.
+	chunks := []string{header(ctx, e)}
+	if update {
+		old, err := os.ReadFile(out)
+		if err != nil {
+			return fmt.Errorf("-update: %w", err)
+		}
+		chunks = splitReport(string(old))
+	}
+	version := firstLine(outputOf(ctx, e.lanscout, "version"))
 	for _, s := range secs {
 		if len(want) > 0 && !want[s.name] {
 			continue
@@ -134,15 +147,48 @@ func run(ctx context.Context, logger *slog.Logger, secs []section, lanscout, out
 		if err != nil {
 			return fmt.Errorf("section %s: %w", s.name, err)
 		}
-		b.WriteString(md)
-		fmt.Fprintf(&b, "Load average (1, 5, 15 min) when the section started: %s; when it ended: %s.\n\n", load, loadAverage())
+		md += fmt.Sprintf("Measured %s with %s. Load average (1, 5, 15 min) when the section started: %s; when it ended: %s.\n\n",
+			time.Now().UTC().Format("2006-01-02 15:04 UTC"), version, load, loadAverage())
+		chunks = replaceSection(chunks, md)
 		// Write after each section: a later failure keeps what was measured.
-		if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(out, []byte(strings.Join(chunks, "")), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", out, err)
 		}
 	}
 	logger.Info("report written", "path", out)
 	return nil
+}
+
+// splitReport cuts a report into its header (up to and including the
+// method) and one chunk per section, each starting at its "## " heading.
+func splitReport(report string) []string {
+	lines := strings.SplitAfter(report, "\n")
+	var chunks []string
+	var cur strings.Builder
+	for _, l := range lines {
+		if strings.HasPrefix(l, "## ") && l != "## Method\n" && cur.Len() > 0 {
+			chunks = append(chunks, cur.String())
+			cur.Reset()
+		}
+		cur.WriteString(l)
+	}
+	if cur.Len() > 0 {
+		chunks = append(chunks, cur.String())
+	}
+	return chunks
+}
+
+// replaceSection puts md in the place of the chunk with the same heading,
+// or appends it.
+func replaceSection(chunks []string, md string) []string {
+	heading, _, _ := strings.Cut(md, "\n")
+	for i, c := range chunks[1:] {
+		if h, _, _ := strings.Cut(c, "\n"); h == heading {
+			chunks[i+1] = md
+			return chunks
+		}
+	}
+	return append(chunks, md)
 }
 
 // labShell keeps a benchmark lab up for poking at by hand (running a tool
