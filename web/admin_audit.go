@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -110,17 +109,7 @@ func (s *Server) auditPage(c *gin.Context) {
 	}
 	d.Total, d.Page = total, page
 	d.Pages = max(1, (total+q.Limit-1)/q.Limit)
-	link := func(p int) string {
-		v := c.Request.URL.Query()
-		v.Set("page", strconv.Itoa(p))
-		return "/admin/audit?" + v.Encode()
-	}
-	if page > 1 {
-		d.Prev = link(page - 1)
-	}
-	if page < d.Pages {
-		d.Next = link(page + 1)
-	}
+	d.Prev, d.Next = pageLinks(c, "/admin/audit", page, d.Pages)
 	s.render(c, http.StatusOK, "audit.html", d)
 }
 

@@ -45,12 +45,8 @@ func (s *Server) agentPage(c *gin.Context) {
 		return
 	}
 	d, err := s.agentDetail(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such agent.")
-		return
-	}
 	if err != nil {
-		s.pageError(c, err)
+		s.pageStoreError(c, "agent", err)
 		return
 	}
 	notice := ""
@@ -70,12 +66,8 @@ func (s *Server) revokeAgentForm(c *gin.Context) {
 	}
 	revoked := c.PostForm("revoked") != "false"
 	a, err := s.revokeAgent(c.Request.Context(), id, revoked)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such agent.")
-		return
-	}
 	if err != nil {
-		s.pageError(c, err)
+		s.pageStoreError(c, "agent", err)
 		return
 	}
 	action, done := "agent.revoke", "revoked"
@@ -146,12 +138,8 @@ func (s *Server) revokeEnrollmentKeyForm(c *gin.Context) {
 		return
 	}
 	k, n, err := s.revokeKey(c.Request.Context(), id, c.PostForm("agents") == "on")
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such key.")
-		return
-	}
 	if err != nil {
-		s.pageError(c, err)
+		s.pageStoreError(c, "key", err)
 		return
 	}
 	s.audit(c, "enrollment_key.revoke", fmt.Sprintf("enrollment_key/%d", id),

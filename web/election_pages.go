@@ -485,11 +485,7 @@ func (s *Server) agentNeverForm(c *gin.Context) {
 	}
 	never := c.PostForm("never") == "1"
 	if err := s.setAgentNever(c, id, never); err != nil {
-		if errors.Is(err, inventory.ErrNotFound) {
-			s.renderStatus(c, http.StatusNotFound, "Not found", "There is no such agent.")
-			return
-		}
-		s.pageError(c, err)
+		s.pageStoreError(c, "agent", err)
 		return
 	}
 	done := "never"

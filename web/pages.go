@@ -288,17 +288,7 @@ func (s *Server) devicesPage(c *gin.Context) {
 	}
 	d.Devices, d.Total = res.Devices, res.Total
 	d.Pages = max(1, (res.Total+q.Limit-1)/q.Limit)
-	link := func(p int) string {
-		v := c.Request.URL.Query()
-		v.Set("page", strconv.Itoa(p))
-		return "/devices?" + v.Encode()
-	}
-	if page > 1 {
-		d.Prev = link(page - 1)
-	}
-	if page < d.Pages {
-		d.Next = link(page + 1)
-	}
+	d.Prev, d.Next = pageLinks(c, "/devices", page, d.Pages)
 	s.render(c, http.StatusOK, "devices.html", d)
 }
 
@@ -463,15 +453,39 @@ func loadPageByID[T any](s *Server, c *gin.Context, what string, get func(contex
 		return zero, false
 	}
 	v, err := get(c.Request.Context(), id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.notFoundPage(c, what)
-		return zero, false
-	}
 	if err != nil {
-		s.pageError(c, err)
+		s.pageStoreError(c, what, err)
 		return zero, false
 	}
 	return v, true
+}
+
+// pageStoreError answers a page whose store call failed: 404 "There is no
+// such <what>." for ErrNotFound, the error page otherwise.
+func (s *Server) pageStoreError(c *gin.Context, what string, err error) {
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.notFoundPage(c, what)
+		return
+	}
+	s.pageError(c, err)
+}
+
+// pageLinks are the links to the pages before and after page (of pages)
+// of a paged list at path, keeping the request's other query values; ""
+// where there is none.
+func pageLinks(c *gin.Context, path string, page, pages int) (prev, next string) {
+	link := func(p int) string {
+		v := c.Request.URL.Query()
+		v.Set("page", strconv.Itoa(p))
+		return path + "?" + v.Encode()
+	}
+	if page > 1 {
+		prev = link(page - 1)
+	}
+	if page < pages {
+		next = link(page + 1)
+	}
+	return prev, next
 }
 
 // notFoundPage answers 404 with "There is no such <what>."
