@@ -135,18 +135,8 @@ func TestMonitoringEndToEnd(t *testing.T) {
 		"credentials": []string{"lab"}, "site": "loopback lab"}, &sn); code != http.StatusCreated {
 		t.Fatalf("create subnet: %d", code)
 	}
-	var run inventory.ScanRun
-	if code := call("POST", fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
-		t.Fatalf("scan: %d", code)
-	}
 	start := time.Now()
-	for run.Status == inventory.ScanRunning {
-		if time.Since(start) > 90*time.Second {
-			t.Fatalf("scan still running after 90s:\n%s", srv.stderr)
-		}
-		time.Sleep(200 * time.Millisecond)
-		call("GET", fmt.Sprintf("/api/v1/scans/%d", run.ID), nil, &run)
-	}
+	run := srv.scanNow(t, adminToken, sn.ID, 90*time.Second)
 	var list struct{ Items []inventory.Device }
 	call("GET", fmt.Sprintf("/api/v1/devices?subnet=%d&limit=1000", sn.ID), nil, &list)
 	discovered := map[string]inventory.Device{}

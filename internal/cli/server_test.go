@@ -174,6 +174,25 @@ func adminTokenCLI(t *testing.T, dir, name string) string {
 	return strings.TrimSpace(out.String())
 }
 
+// scanNow starts a scan of the subnet through the API and waits, up to
+// within, for it to end: the run as it ended, for the caller to judge.
+func (srv *runningServer) scanNow(t *testing.T, token string, subnetID int64, within time.Duration) inventory.ScanRun {
+	t.Helper()
+	var run inventory.ScanRun
+	if code := srv.apiCall(t, token, "POST", fmt.Sprintf("/api/v1/subnets/%d/scan", subnetID), nil, &run); code != http.StatusAccepted {
+		t.Fatalf("scan: %d", code)
+	}
+	deadline := time.Now().Add(within)
+	for run.Status == inventory.ScanRunning {
+		if time.Now().After(deadline) {
+			t.Fatalf("scan still running after %v:\n%s", within, srv.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+		srv.apiCall(t, token, "GET", fmt.Sprintf("/api/v1/scans/%d", run.ID), nil, &run)
+	}
+	return run
+}
+
 // apiCall calls the server's API with a bearer token: body goes as JSON,
 // a 2xx answer is decoded into v (when not nil) and any other is logged.
 // It returns the status.
@@ -384,18 +403,7 @@ func TestServerScanNow(t *testing.T) {
 	if code := call("POST", "/api/v1/subnets", map[string]any{"cidr": "127.0.0.0/30", "method": "tcp", "name": "loopback"}, &sn); code != http.StatusCreated {
 		t.Fatalf("create subnet: %d", code)
 	}
-	var run inventory.ScanRun
-	if code := call("POST", fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
-		t.Fatalf("scan: %d", code)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for run.Status == inventory.ScanRunning {
-		if time.Now().After(deadline) {
-			t.Fatalf("scan still running after 60s:\n%s", srv.stderr)
-		}
-		time.Sleep(100 * time.Millisecond)
-		call("GET", fmt.Sprintf("/api/v1/scans/%d", run.ID), nil, &run)
-	}
+	run := srv.scanNow(t, token, sn.ID, 60*time.Second)
 	if run.Status != inventory.ScanDone {
 		t.Fatalf("scan ended %s: %s", run.Status, run.Error)
 	}

@@ -41,18 +41,7 @@ func TestStoredTypeChangesScans(t *testing.T) {
 	}
 	scanOnce := func() inventory.Device {
 		t.Helper()
-		var run inventory.ScanRun
-		if code := call("POST", fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
-			t.Fatalf("scan: %d", code)
-		}
-		deadline := time.Now().Add(90 * time.Second)
-		for run.Status == inventory.ScanRunning {
-			if time.Now().After(deadline) {
-				t.Fatalf("scan still running after 90s:\n%s", srv.stderr)
-			}
-			time.Sleep(100 * time.Millisecond)
-			call("GET", fmt.Sprintf("/api/v1/scans/%d", run.ID), nil, &run)
-		}
+		run := srv.scanNow(t, token, sn.ID, 90*time.Second)
 		if run.Status != inventory.ScanDone {
 			t.Fatalf("scan ended %s: %s", run.Status, run.Error)
 		}
