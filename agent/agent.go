@@ -251,6 +251,12 @@ func (a *Agent) enroll(ctx context.Context) error {
 	defer cancel()
 	reply, err := a.client.Enroll(rctx, protocol.EnrollRequest{Key: a.opts.EnrollKey, UID: st.UID, Hostname: inv.Hostname,
 		Version: a.opts.Version, Addresses: addrs})
+	if statusCode(err) == http.StatusConflict {
+		// Retrying cannot help: the server keeps the first enrollment of
+		// a UID until an admin deletes that agent.
+		return fmt.Errorf("%w: enroll as %s: the server already has an agent with this UID (this machine's token was lost, or another machine copied its state directory); an admin deletes that agent on the server to enroll it again: %w",
+			ErrRefused, st.UID, err)
+	}
 	if err != nil {
 		return refused(fmt.Errorf("enroll: %w", err))
 	}

@@ -227,3 +227,27 @@ func TestCapNetRawEffective(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrollConflict: a UID the server already has is refused for good
+// (409), with what to do, rather than retried for ever.
+func TestEnrollConflict(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		fmt.Fprint(w, `{"error":"refused: agent u1 is already enrolled; an admin deletes it to enroll it again"}`)
+	}))
+	defer srv.Close()
+	sum := sha256.Sum256(srv.Certificate().Raw)
+	a, err := New(Options{Server: srv.URL, EnrollKey: "lse_k", StateDir: t.TempDir(),
+		TLS: TLSOptions{Fingerprint: "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])}, Version: "t",
+		Collector: Collector{Root: filepath.Join("testdata", "root"), Interfaces: func() ([]NetIf, error) { return nil, nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = a.Run(ctx)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "an admin deletes that agent") {
+		t.Fatalf("Run against a 409 at enrollment: %v; want ErrRefused saying what to do", err)
+	}
+}

@@ -38,8 +38,9 @@ type EnrollmentStore interface {
 	// EnrollAgent checks the key (unknown: ErrBadCredentials; revoked:
 	// ErrRevoked; expired: ErrExpired; out of its subnets: ErrOutOfScope),
 	// creates the agent or finds it by UID (a revoked agent stays
-	// revoked: ErrRevoked), and returns a new token, replacing any older
-	// one.
+	// revoked: ErrRevoked; one that has a token already, or is not a
+	// lanscout agent: ErrConflict, until an admin deletes it), and
+	// returns its new token.
 	EnrollAgent(ctx context.Context, e Enrollment) (string, Agent, error)
 	// AuthenticateAgent resolves an agent token: unknown tokens fail with
 	// ErrBadCredentials, revoked agents with ErrRevoked.
@@ -157,7 +158,9 @@ type AgentAuth struct {
 	AgentID int64
 	UID     string
 	KeyID   int64 // 0 when its key was deleted
-	// Subnets are the enrollment key's limits, empty for none.
+	// Subnets are the agent's scope, empty for none: its enrollment
+	// key's subnets as they were when it enrolled (deleting the key
+	// does not lift them). Addresses it reports outside are not kept.
 	Subnets       []string
 	InventoryHash string
 	Capabilities  []string

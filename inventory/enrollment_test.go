@@ -63,17 +63,36 @@ func TestEnrollAgent(t *testing.T) {
 		})
 	}
 
-	// Re-enrolling replaces the token; the old one stops working.
+	// Enrolling an enrolled UID again is refused, whatever the key: it
+	// would hand the agent's identity to whoever holds a key. The old
+	// token keeps working; once an admin deletes the agent, it enrolls.
 	tok1, a, err := s.EnrollAgent(ctx, Enrollment{Key: open, UID: "again"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok2, a2, err := s.EnrollAgent(ctx, Enrollment{Key: open, UID: "again"})
-	if err != nil || a2.ID != a.ID {
-		t.Fatalf("re-enroll: %v, id %d want %d", err, a2.ID, a.ID)
+	if _, _, err := s.EnrollAgent(ctx, Enrollment{Key: open, UID: "again"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("enrolling an enrolled UID again: %v, want ErrConflict", err)
 	}
+	if auth, err := s.AuthenticateAgent(ctx, tok1); err != nil || auth.AgentID != a.ID {
+		t.Fatalf("token after a refused takeover: %+v, %v", auth, err)
+	}
+	if err := s.DeleteAgent(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	tok2, a2, err := s.EnrollAgent(ctx, Enrollment{Key: open, UID: "again"})
+	if err != nil {
+		t.Fatalf("enroll after the admin deleted the agent: %v", err)
+	}
+	a = a2
 	if _, err := s.AuthenticateAgent(ctx, tok1); !errors.Is(err, ErrBadCredentials) {
-		t.Errorf("old token after re-enrollment: %v, want ErrBadCredentials", err)
+		t.Errorf("old token after deletion and re-enrollment: %v, want ErrBadCredentials", err)
+	}
+	// An OCS agent's record cannot be claimed by enrolling its UID.
+	if _, err := s.RecordAgentContact(ctx, "ocs-host-2026-01-01-00-00-00", AgentOCS); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.EnrollAgent(ctx, Enrollment{Key: open, UID: "ocs-host-2026-01-01-00-00-00"}); !errors.Is(err, ErrConflict) {
+		t.Errorf("enrolling an OCS agent's UID: %v, want ErrConflict", err)
 	}
 	// A revoked agent is refused and cannot enroll itself back.
 	if err := s.SetAgentRevoked(ctx, a.ID, true); err != nil {

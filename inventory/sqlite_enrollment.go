@@ -127,6 +127,16 @@ func (s *SQLite) EnrollAgent(ctx context.Context, e Enrollment) (string, Agent, 
 	if len(e.Hostname) > 255 || len(e.Version) > 64 {
 		return "", Agent{}, fmt.Errorf("enroll agent %s: %w: host name or version too long", e.UID, ErrInvalid)
 	}
+	// An unknown key is refused with a read: the endpoint is open to
+	// anyone, and guesses must not queue for the write lock.
+	var known int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM enrollment_keys WHERE key_hash = ?`,
+		hashToken(e.Key)).Scan(&known); err != nil {
+		return "", Agent{}, fmt.Errorf("enroll agent %s: enrollment key: %w", e.UID, err)
+	}
+	if known == 0 {
+		return "", Agent{}, fmt.Errorf("enroll agent %s: enrollment key: %w", e.UID, ErrBadCredentials)
+	}
 	token, hash, err := newToken(agentTokenPrefix)
 	if err != nil {
 		return "", Agent{}, fmt.Errorf("enroll agent %s: %w", e.UID, err)
@@ -150,8 +160,12 @@ func (s *SQLite) EnrollAgent(ctx context.Context, e Enrollment) (string, Agent, 
 		case !k.Admits(e.Addresses):
 			return fmt.Errorf("enrollment key %s (%s): %w", k.Prefix, strings.Join(k.Subnets, ", "), ErrOutOfScope)
 		}
-		var revoked bool
-		err = tx.QueryRowContext(ctx, `SELECT id, revoked FROM agents WHERE uid = ?`, e.UID).Scan(&agentID, &revoked)
+		var (
+			revoked, hasToken bool
+			kind              AgentKind
+		)
+		err = tx.QueryRowContext(ctx, `SELECT a.id, a.revoked, a.kind, t.agent_id IS NOT NULL
+			FROM agents a LEFT JOIN agent_tokens t ON t.agent_id = a.id WHERE a.uid = ?`, e.UID).Scan(&agentID, &revoked, &kind, &hasToken)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			err = tx.QueryRowContext(ctx, `INSERT INTO agents (uid, kind, hostname, host_key, version, first_contact, last_contact)
@@ -164,10 +178,16 @@ func (s *SQLite) EnrollAgent(ctx context.Context, e Enrollment) (string, Agent, 
 			return err
 		case revoked:
 			return fmt.Errorf("agent %s: %w", e.UID, ErrRevoked)
+		case hasToken || kind != AgentLanscout:
+			// Anyone holding a key could otherwise take over an enrolled
+			// agent (or an OCS agent's record) by naming its UID.
+			return fmt.Errorf("agent %s: %w: already enrolled; an admin deletes it to enroll it again", e.UID, ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_tokens (agent_id, token_hash, key_id, enrolled_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (agent_id) DO UPDATE SET token_hash = excluded.token_hash, key_id = excluded.key_id,
-			enrolled_at = excluded.enrolled_at, inventory_hash = ''`, agentID, hash, k.ID, msOf(now)); err != nil {
+		// The key's subnets are copied: the agent stays limited to them
+		// even once the key is deleted.
+		scope, _ := json.Marshal(k.Subnets)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_tokens (agent_id, token_hash, key_id, enrolled_at, subnets)
+			VALUES (?, ?, ?, ?, ?)`, agentID, hash, k.ID, msOf(now), string(scope)); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE enrollment_keys SET uses = uses + 1, last_used = ? WHERE id = ?`, msOf(now), k.ID)
@@ -191,14 +211,14 @@ func (s *SQLite) AuthenticateAgent(ctx context.Context, token string) (AgentAuth
 		a            AgentAuth
 		hash         string
 		keyID        sql.NullInt64
-		subnets      sql.NullString
+		subnets      string
 		caps         string
 		pollMS       int64
 		agentRevoked bool
 		keyRevoked   sql.NullInt64
 	)
 	err := s.r.QueryRowContext(ctx, `SELECT t.agent_id, t.token_hash, t.key_id, t.inventory_hash, a.uid, a.capabilities,
-		a.poll_interval_ms, a.revoked, k.subnets, k.revoked_at
+		a.poll_interval_ms, a.revoked, t.subnets, k.revoked_at
 		FROM agent_tokens t JOIN agents a ON a.id = t.agent_id LEFT JOIN enrollment_keys k ON k.id = t.key_id
 		WHERE t.token_hash = ?`, hashToken(token)).Scan(&a.AgentID, &hash, &keyID, &a.InventoryHash, &a.UID, &caps,
 		&pollMS, &agentRevoked, &subnets, &keyRevoked)
@@ -215,7 +235,7 @@ func (s *SQLite) AuthenticateAgent(ctx context.Context, token string) (AgentAuth
 		return AgentAuth{}, fmt.Errorf("agent %s: %w", a.UID, ErrRevoked)
 	}
 	a.KeyID = keyID.Int64
-	a.Subnets = stringsOf(subnets.String)
+	a.Subnets = stringsOf(subnets)
 	a.Capabilities = stringsOf(caps)
 	a.PollInterval = time.Duration(pollMS) * time.Millisecond
 	return a, nil

@@ -72,6 +72,7 @@ type ScanStore interface {
 	ScanRun(ctx context.Context, id int64) (ScanRun, error)
 	// ScanRuns lists a subnet's runs, newest first (subnetID 0: all).
 	ScanRuns(ctx context.Context, subnetID int64, limit int) ([]ScanRun, error)
+	RunningScan(ctx context.Context, subnetID int64) (ScanRun, bool, error) // newest running non-passive run, by anyone
 }
 
 // DeviceStore answers questions about devices and lets admins identify them.

@@ -820,12 +820,10 @@ func (s *Server) scanViaAgents(ctx context.Context, sn inventory.Subnet) (dispat
 	}
 	s.agents.dispatch.Lock()
 	defer s.agents.dispatch.Unlock()
-	open, err := s.store.AgentTasks(ctx, inventory.AgentTaskQuery{SubnetID: sn.ID, Kind: string(protocol.TaskScan), OpenOnly: true})
-	if err != nil {
+	if at, open, err := s.openScanTask(ctx, sn.ID); err != nil {
 		return dispatched{}, false, err
-	}
-	if len(open) > 0 {
-		return dispatched{}, true, fmt.Errorf("%w (agent task %s, %s)", errScanRunning, open[0].ID, open[0].Status)
+	} else if open {
+		return dispatched{}, true, fmt.Errorf("%w (agent task %s, %s)", errScanRunning, at.ID, at.Status)
 	}
 	var d dispatched
 	for _, a := range agents {

@@ -189,11 +189,11 @@ type scheduleView struct {
 	At    string `json:"at,omitempty"`
 }
 
-func (s *Server) viewSubnet(sn inventory.Subnet) subnetView {
+func (s *Server) viewSubnet(ctx context.Context, sn inventory.Subnet) subnetView {
 	v := subnetView{ID: sn.ID, CIDR: sn.CIDR, Name: sn.Name, Site: sn.Site, Tags: sn.Tags,
 		Schedule: scheduleView{At: sn.Schedule.At}, Method: sn.Method, Credentials: sn.Credentials,
 		Policy: sn.Policy, GoneAfter: sn.GoneAfter, MaxScanners: sn.MaxScanners, Created: sn.Created,
-		Updated: sn.Updated, RunningScan: s.jobs.runningScan(sn.ID)}
+		Updated: sn.Updated, RunningScan: s.runningRun(ctx, sn.ID)}
 	if sn.Schedule.Every > 0 {
 		v.Schedule.Every = sn.Schedule.Every.String()
 	}
@@ -247,7 +247,7 @@ func (s *Server) apiSubnets(c *gin.Context) {
 	}
 	out := make([]subnetView, 0, len(subnets))
 	for _, sn := range subnets {
-		out = append(out, s.viewSubnet(sn))
+		out = append(out, s.viewSubnet(c.Request.Context(), sn))
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out, "total": len(out)})
 }
@@ -262,7 +262,7 @@ func (s *Server) apiSubnet(c *gin.Context) {
 		s.storeError(c, err)
 		return
 	}
-	v := s.viewSubnet(sn)
+	v := s.viewSubnet(c.Request.Context(), sn)
 	el, err := s.subnetElection(c.Request.Context(), id)
 	if err != nil {
 		s.storeError(c, err)
@@ -294,7 +294,7 @@ func (s *Server) apiCreateSubnet(c *gin.Context) {
 	}
 	s.audit(c, "subnet.create", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)
 	c.Header("Location", fmt.Sprintf("/api/v1/subnets/%d", sn.ID))
-	c.JSON(http.StatusCreated, s.viewSubnet(sn))
+	c.JSON(http.StatusCreated, s.viewSubnet(c.Request.Context(), sn))
 }
 
 func (s *Server) apiUpdateSubnet(c *gin.Context) {
@@ -327,7 +327,7 @@ func (s *Server) apiUpdateSubnet(c *gin.Context) {
 	if err := s.reelect(c.Request.Context(), "subnet "+sn.CIDR+" updated"); err != nil {
 		s.log.Warn("reelect after a subnet update", "subnet", sn.CIDR, "err", err)
 	}
-	c.JSON(http.StatusOK, s.viewSubnet(sn))
+	c.JSON(http.StatusOK, s.viewSubnet(c.Request.Context(), sn))
 }
 
 func (s *Server) apiDeleteSubnet(c *gin.Context) {
@@ -335,7 +335,7 @@ func (s *Server) apiDeleteSubnet(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.jobs.runningScan(id) != 0 {
+	if s.runningRun(c.Request.Context(), id) != 0 {
 		apiError(c, http.StatusConflict, "a scan of this subnet is running; wait for it to end")
 		return
 	}

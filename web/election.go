@@ -320,6 +320,7 @@ func (s *Server) electRound(ctx context.Context, why string) (*electionState, er
 			return nil, err
 		}
 	}
+	s.releaseLostSeats(ctx, out.Events)
 	return st, nil
 }
 

@@ -285,7 +285,7 @@ func (s *Server) apiSubnetScanEvents(c *gin.Context) {
 		return
 	}
 	var run inventory.ScanRun
-	if rid := s.jobs.runningScan(id); rid != 0 {
+	if rid := s.runningRun(ctx, id); rid != 0 {
 		r, err := s.store.ScanRun(ctx, rid)
 		if err != nil {
 			s.storeError(c, err)

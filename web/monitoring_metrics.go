@@ -159,7 +159,7 @@ func (c *storeCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 	running := 0
 	for _, sc := range db.Subnets {
 		cidr[sc.Subnet.ID], site[sc.Subnet.ID] = sc.Subnet.CIDR, sc.Subnet.Site
-		if s.jobs.runningScan(sc.Subnet.ID) != 0 {
+		if s.runningRun(ctx, sc.Subnet.ID) != 0 {
 			running++
 		}
 		if r := sc.LastScan; r != nil {

@@ -337,7 +337,7 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 	}
 	now := s.opts.Now()
 	for _, r := range db.Subnets {
-		d.Running[r.Subnet.ID] = s.jobs.runningScan(r.Subnet.ID) != 0
+		d.Running[r.Subnet.ID] = s.runningRun(c.Request.Context(), r.Subnet.ID) != 0
 		var last time.Time
 		if r.LastScan != nil {
 			last = r.LastScan.Started
