@@ -1,12 +1,18 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +69,9 @@ type agentService struct {
 	// dispatch serialises scanViaAgents: a subnet with an open task is not
 	// queued twice.
 	dispatch sync.Mutex
+	// enrollLimiter counts enrollments with unknown keys per client
+	// address: the endpoint is open, keys must not be guessed.
+	enrollLimiter *loginLimiter
 }
 
 func (s *Server) initAgents() error {
@@ -88,7 +97,8 @@ func (s *Server) initAgents() error {
 	if o.SNMPTimeout <= 0 {
 		o.SNMPTimeout = time.Second
 	}
-	s.agents = &agentService{opts: o, polling: map[int64]chan struct{}{}, finished: map[string]chan struct{}{}}
+	s.agents = &agentService{opts: o, polling: map[int64]chan struct{}{}, finished: map[string]chan struct{}{},
+		enrollLimiter: newLoginLimiter(enrollFailureWindow, enrollFailuresPerIP, math.MaxInt, s.opts.Now)}
 	// Tasks whose agent went quiet end as expired rather than block their
 	// subnet for ever; their scan runs close as failed.
 	s.jobs.every(15*time.Second, s.expireAgentTasks)
@@ -191,9 +201,66 @@ func decodeAgent(c *gin.Context, v any) bool {
 	return false
 }
 
+// The limits of the enrollment endpoint, which answers anyone: a small
+// body, a bounded address list, and a budget of unknown-key guesses per
+// client address.
+const (
+	maxEnrollBytes      = 64 << 10
+	maxEnrollAddresses  = 1024
+	enrollFailuresPerIP = 20
+	enrollFailureWindow = 15 * time.Minute
+)
+
+// The bounds of the poll interval an agent may announce.
+const (
+	minAgentPoll = time.Second
+	maxAgentPoll = 24 * time.Hour
+)
+
+// decodeEnroll reads an enroll body within maxEnrollBytes, as sent and
+// decompressed; a refused body is answered 413 or 400.
+func decodeEnroll(c *gin.Context, v any) bool {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxEnrollBytes))
+	if err == nil && strings.EqualFold(strings.TrimSpace(c.GetHeader("Content-Encoding")), "gzip") {
+		var zr *gzip.Reader
+		if zr, err = gzip.NewReader(bytes.NewReader(raw)); err == nil {
+			raw, err = io.ReadAll(io.LimitReader(zr, maxEnrollBytes+1))
+			if err == nil && len(raw) > maxEnrollBytes {
+				err = &http.MaxBytesError{Limit: maxEnrollBytes}
+			}
+		}
+		if err != nil && !errors.As(err, new(*http.MaxBytesError)) {
+			agentError(c, http.StatusBadRequest, fmt.Sprintf("%v: gzip: %v", protocol.ErrMalformed, err))
+			return false
+		}
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		agentError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("enrollment body larger than %d bytes", maxEnrollBytes))
+		return false
+	}
+	if err != nil {
+		agentError(c, http.StatusBadRequest, "read body: "+err.Error())
+		return false
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	c.Request.Header.Del("Content-Encoding")
+	return decodeAgent(c, v)
+}
+
 func (s *Server) agentEnroll(c *gin.Context) {
+	ip := c.ClientIP()
+	if wait := s.agents.enrollLimiter.blocked(ip, ""); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(wait.Round(time.Second).Seconds())))
+		agentError(c, http.StatusTooManyRequests, "too many enrollments with unknown keys from this address; try later")
+		return
+	}
 	var req protocol.EnrollRequest
-	if !decodeAgent(c, &req) {
+	if !decodeEnroll(c, &req) {
+		return
+	}
+	if len(req.Addresses) > maxEnrollAddresses {
+		agentError(c, http.StatusBadRequest, fmt.Sprintf("%d addresses, at most %d", len(req.Addresses), maxEnrollAddresses))
 		return
 	}
 	tok, a, err := s.store.EnrollAgent(c.Request.Context(), inventory.Enrollment{
@@ -211,8 +278,13 @@ func (s *Server) agentEnroll(c *gin.Context) {
 	switch {
 	case err == nil:
 	case errors.Is(err, inventory.ErrBadCredentials):
+		s.agents.enrollLimiter.fail(ip, "")
 		auditAs("refused: unknown key")
 		agentError(c, http.StatusUnauthorized, "unknown enrollment key")
+		return
+	case errors.Is(err, inventory.ErrConflict):
+		auditAs("refused: already enrolled")
+		agentError(c, http.StatusConflict, "refused: agent "+req.UID+" is already enrolled; an admin deletes it to enroll it again")
 		return
 	case errors.Is(err, inventory.ErrRevoked):
 		auditAs("refused: " + plainError(err))
@@ -254,10 +326,14 @@ func (s *Server) agentHello(c *gin.Context) {
 		return
 	}
 	caps := knownCapabilities(h.Capabilities)
-	poll := time.Duration(h.PollIntervalMS) * time.Millisecond
+	// The agent's word feeds the offline threshold and the election:
+	// kept within [1s, 24h] (clamped as milliseconds, which cannot
+	// overflow a Duration).
+	poll := time.Duration(min(h.PollIntervalMS, maxAgentPoll.Milliseconds())) * time.Millisecond
 	if poll <= 0 {
 		poll = s.agents.opts.PollInterval
 	}
+	poll = min(max(poll, minAgentPoll), maxAgentPoll)
 	// Most hellos change nothing; only a change costs a second write.
 	if !slices.Equal(caps, a.Capabilities) || poll != a.PollInterval {
 		if err := s.store.SetAgentHello(ctx, auth.AgentID, caps, poll); err != nil {
@@ -332,9 +408,16 @@ func (s *Server) agentInventory(c *gin.Context) {
 		OSVersion: inv.OSVersion, Kernel: inv.Kernel, Manufacturer: inv.Manufacturer, Model: inv.Model,
 		Serial: inv.Serial, UUID: inv.UUID, Version: inv.Version, Raw: string(raw),
 	}
+	outside := 0
 	for _, n := range inv.NICs {
+		addrs := inScope(n.Addresses, auth.Subnets)
+		outside += len(n.Addresses) - len(addrs)
 		rec.NICs = append(rec.NICs, inventory.NIC{Name: n.Name, MAC: n.MAC, Kind: inventory.NICKind(n.Kind),
-			State: n.State, Addresses: slices.Clone(n.Addresses)})
+			State: n.State, Addresses: addrs})
+	}
+	if outside > 0 {
+		s.log.Info("agent inventory: addresses outside the agent's enrollment scope left out", "agent", auth.AgentID,
+			"count", outside, "scope", strings.Join(auth.Subnets, ", "))
 	}
 	ctx := c.Request.Context()
 	if _, err := s.store.RecordAgentInventory(ctx, rec); err != nil {
@@ -354,6 +437,27 @@ func (s *Server) agentInventory(c *gin.Context) {
 		s.log.Warn("reelect after agent inventory", "agent", auth.AgentID, "err", err)
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// inScope keeps the addresses (with or without prefix) inside one of
+// subnets, all of them when subnets is empty: an agent enrolled with a
+// key limited to subnets is a candidate there only, whatever NICs it
+// reports later.
+func inScope(addrs, subnets []string) []string {
+	if len(subnets) == 0 {
+		return slices.Clone(addrs)
+	}
+	out := []string{}
+	for _, a := range addrs {
+		_, errA := netip.ParseAddr(strings.TrimSpace(a))
+		_, errP := netip.ParsePrefix(strings.TrimSpace(a))
+		// A malformed address is kept for the store to refuse the
+		// inventory with a clear error.
+		if (errA != nil && errP != nil) || (inventory.EnrollmentKey{Subnets: subnets}).Admits([]string{a}) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // waitChan returns the channel of key in m, made if there is none yet;
