@@ -107,6 +107,7 @@ type AgentStore interface {
 	Agent(ctx context.Context, id int64) (Agent, error)
 	AgentByUID(ctx context.Context, uid string) (Agent, error)
 	Agents(ctx context.Context, q AgentQuery) ([]Agent, error)
+	OnlineAgents(ctx context.Context, rule OnlineRule) (int, error) // not revoked, heard from within rule
 	DeleteAgent(ctx context.Context, id int64) error
 }
 

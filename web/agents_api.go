@@ -46,15 +46,7 @@ func (s *Server) agentState(a inventory.Agent) string {
 	if a.Revoked {
 		return "revoked"
 	}
-	poll := a.PollInterval
-	if poll <= 0 {
-		poll = s.agents.opts.PollInterval
-	}
-	if a.Kind == inventory.AgentOCS {
-		// OCS agents call once a day (PROLOG_FREQ 24 hours by default).
-		poll = 24 * time.Hour
-	}
-	if s.opts.Now().Sub(a.LastContact) <= time.Duration(s.agents.opts.OfflineAfter)*poll {
+	if s.agentOnline(a) {
 		return "online"
 	}
 	return "offline"

@@ -183,21 +183,11 @@ func (c *storeCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 		ch <- prometheus.MustNewConstMetric(descDevices, prometheus.GaugeValue, float64(dc.Count),
 			cidr[dc.SubnetID], site[dc.SubnetID], string(dc.Category), string(dc.State))
 	}
-	online := 0
-	since := s.opts.Now().Add(-s.opts.Monitoring.OnlineWithin)
-	for off := 0; ; off += 1000 {
-		agents, err := s.store.Agents(ctx, inventory.AgentQuery{Limit: 1000, Offset: off})
-		if err != nil {
-			return err
-		}
-		for _, a := range agents {
-			if a.LastContact.After(since) {
-				online++
-			}
-		}
-		if len(agents) < 1000 {
-			break
-		}
+	// The agents pages' rule, counted in the store: loading every agent
+	// (with its NICs) on each scrape would cost more than the scrape.
+	online, err := s.store.OnlineAgents(ctx, s.onlineRule())
+	if err != nil {
+		return err
 	}
 	ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, float64(online), "agent")
 	ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, 1, "server")
