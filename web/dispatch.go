@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 
 	"github.com/lanscout/lanscout/agent/protocol"
 	"github.com/lanscout/lanscout/inventory"
@@ -121,4 +123,24 @@ func (s *Server) releaseLostSeats(ctx context.Context, events []election.Event) 
 			s.agents.taskEnded(at.ID)
 		}
 	}
+}
+
+// scanSatelliteFor returns the satellite that takes scans of p when no
+// agent is elected: the first trusted one with lanscout installed that
+// serves a network overlapping p. scanViaSatellite sends the scan there
+// and the election's view names it, so both say the same.
+func (s *Server) scanSatelliteFor(ctx context.Context, p netip.Prefix) (inventory.Satellite, bool, error) {
+	sats, err := s.store.Satellites(ctx)
+	if err != nil {
+		return inventory.Satellite{}, false, err
+	}
+	for _, c := range sats {
+		if c.Trusted() && c.HasLanscout && slices.ContainsFunc(c.Subnets, func(cidr string) bool {
+			sp, err := netip.ParsePrefix(cidr)
+			return err == nil && sp.Overlaps(p)
+		}) {
+			return c, true, nil
+		}
+	}
+	return inventory.Satellite{}, false, nil
 }

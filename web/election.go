@@ -484,16 +484,31 @@ type SubnetElection struct {
 
 // subnetElection returns the current outcome of the election for a
 // subnet: the elected agents, best first (pinned ones first of all); when
-// none is elected, NoScannerReason says why and, if the server has an
-// address in the subnet, the server is listed as its scanner (kind
-// "server"): scans go to agents first, then satellites, then the server
-// (dispatch.go). ErrNotFound for an unknown subnet.
+// none is elected, NoScannerReason says why and the scanner dispatchScan
+// would use is listed: a satellite serving the subnet (kind "satellite",
+// see scanSatelliteFor), else the server when it has an address in the
+// subnet (kind "server"). ErrNotFound for an unknown subnet.
 func (s *Server) subnetElection(ctx context.Context, subnetID int64) (SubnetElection, error) {
 	st, r, err := s.stateWith(ctx, subnetID)
 	if err != nil {
 		return SubnetElection{Scanners: []ScannerView{}}, err
 	}
-	return st.view(r), nil
+	v := st.view(r)
+	if len(r.Seats) == 0 && st.subnets[subnetID].Policy != inventory.ScanDeny {
+		// No agent: dispatchScan sends the scan to a satellite serving
+		// the subnet before the server, and so says the view.
+		if p, err := netip.ParsePrefix(st.subnets[subnetID].CIDR); err == nil {
+			sat, ok, err := s.scanSatelliteFor(ctx, p)
+			if err != nil {
+				return v, err
+			}
+			if ok {
+				v.Scanners = []ScannerView{{Kind: string(inventory.ScannerSatellite), ID: sat.Name, Name: sat.Name,
+					Reason: fmt.Sprintf("no agent is elected; satellite %s serves %s and scans it", sat.Name, p)}}
+			}
+		}
+	}
+	return v, nil
 }
 
 func (st *electionState) view(r *election.Result) SubnetElection {

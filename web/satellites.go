@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -137,23 +136,9 @@ func (s *Server) scanViaSatellite(ctx context.Context, sn inventory.Subnet) (dis
 	if err != nil {
 		return dispatched{}, false, nil
 	}
-	sats, err := s.store.Satellites(ctx)
-	if err != nil {
+	sat, found, err := s.scanSatelliteFor(ctx, p)
+	if err != nil || !found {
 		return dispatched{}, false, err
-	}
-	var sat inventory.Satellite
-	found := false
-	for _, c := range sats {
-		if c.Trusted() && c.HasLanscout && slices.ContainsFunc(c.Subnets, func(cidr string) bool {
-			sp, err := netip.ParsePrefix(cidr)
-			return err == nil && sp.Overlaps(p)
-		}) {
-			sat, found = c, true
-			break
-		}
-	}
-	if !found {
-		return dispatched{}, false, nil
 	}
 	cfg, err := s.satelliteConfig(ctx, sat)
 	if err != nil {
