@@ -428,7 +428,7 @@ func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget
 			set(i, string(r.Method), r.Err)
 		}
 	case inventory.WakeRouteAgent:
-		s.wakeViaAgent(ctx, p, macs, set, failAll)
+		s.wakeViaAgents(ctx, p, ts, macs, set, failAll)
 	case inventory.WakeRouteSatellite, inventory.WakeRouteAllSatellites:
 		s.sendViaSatellites(ctx, p, macs, set, failAll)
 	default:
@@ -436,9 +436,53 @@ func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget
 	}
 }
 
-// wakeViaAgent hands the MACs to the agent as one task and waits for its
-// report.
-func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.HardwareAddr, set func(int, string, error), failAll func(error)) {
+// wakeViaAgents hands the MACs to the plan's agent and, when its task
+// fails or times out, to the next online agent in the subnet, then to a
+// satellite serving it; the targets are marked failed only when none
+// sent. Each target's route and via name what finally sent it, its
+// detail what failed before.
+func (s *Server) wakeViaAgents(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, set func(int, string, error), failAll func(error)) {
+	var failed []string
+	reroute := func(route inventory.WakeRoute, via string) {
+		for _, lt := range ts {
+			lt.mu.Lock()
+			lt.t.Route, lt.t.Via = route, via
+			if len(failed) > 0 {
+				lt.t.Detail = joinDetail(lt.t.Detail, strings.Join(failed, "; "))
+			}
+			lt.mu.Unlock()
+		}
+	}
+	try := p
+	for i := 0; ; i++ {
+		if i > 0 {
+			reroute(inventory.WakeRouteAgent, try.Via)
+		}
+		err := s.wakeViaAgent(ctx, try, macs, set)
+		if err == nil {
+			return
+		}
+		failed = append(failed, err.Error())
+		if i >= len(p.next) || ctx.Err() != nil {
+			break
+		}
+		a := p.next[i]
+		try.agentID, try.Via = a.ID, agentLabel(a)
+		s.log.Warn("wake: agent failed, trying the next one", "err", err, "next", try.Via)
+	}
+	if p.thenSatellite != "" && ctx.Err() == nil {
+		sp := p
+		sp.Route, sp.satellites, sp.Via = inventory.WakeRouteSatellite, []string{p.thenSatellite}, p.thenSatellite
+		reroute(sp.Route, sp.Via)
+		s.sendViaSatellites(ctx, sp, macs, set, failAll)
+		return
+	}
+	failAll(errors.New(strings.Join(failed, "; ")))
+}
+
+// wakeViaAgent hands the MACs to p's agent as one task and waits for its
+// report; an error says the task as a whole failed (nothing was set).
+func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.HardwareAddr, set func(int, string, error)) error {
 	o := s.wake.opts
 	task := protocol.Task{Kind: protocol.TaskWake, Deadline: s.opts.Now().Add(o.AgentTimeout),
 		Wake: &protocol.WakeTask{Subnet: p.subnet.String(), Ports: o.Ports}}
@@ -450,22 +494,18 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.Hardwa
 	}
 	id, err := s.enqueueAgentTask(ctx, p.agentID, task)
 	if err != nil {
-		failAll(fmt.Errorf("queue a wake task for %s: %w", p.Via, err))
-		return
+		return fmt.Errorf("queue a wake task for %s: %w", p.Via, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, o.AgentTimeout)
 	defer cancel()
 	res, err := s.awaitAgentTask(actx, id)
 	switch {
 	case err != nil:
-		failAll(fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, o.AgentTimeout, err))
-		return
+		return fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, o.AgentTimeout, err)
 	case res.Error != "":
-		failAll(fmt.Errorf("%s: %s", p.Via, res.Error))
-		return
+		return fmt.Errorf("%s: %s", p.Via, res.Error)
 	case res.Wake == nil:
-		failAll(fmt.Errorf("%s reported no wake result", p.Via))
-		return
+		return fmt.Errorf("%s reported no wake result", p.Via)
 	}
 	done := make([]bool, len(macs))
 	for _, sent := range res.Wake.Sent {
@@ -490,6 +530,7 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.Hardwa
 			set(i, "", fmt.Errorf("%s did not report this MAC", p.Via))
 		}
 	}
+	return nil
 }
 
 // confirmWake watches sent targets until each is seen up or the confirm

@@ -49,6 +49,11 @@ type wakePlan struct {
 	agentID    int64     // agent
 	satellites []string  // satellite (one), all_satellites (every one)
 	subnet     netip.Prefix
+	// next are the other online agents in the subnet and thenSatellite a
+	// satellite serving it: an agent route tries them in turn when the
+	// agent's task fails or times out (wakeViaAgents).
+	next          []inventory.Agent
+	thenSatellite string
 }
 
 // key groups targets that are sent together: one agent task, one SSH
@@ -76,6 +81,7 @@ func chooseWakeRoute(subnet netip.Prefix, c wakeCandidates, fallback WakeFallbac
 		a := c.Agents[0]
 		p.Route, p.agentID = inventory.WakeRouteAgent, a.ID
 		p.Via = agentLabel(a)
+		p.next, p.thenSatellite = c.Agents[1:], c.Satellite
 		return p
 	case c.Satellite != "":
 		p.Route, p.satellites = inventory.WakeRouteSatellite, []string{c.Satellite}
