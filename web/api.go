@@ -344,11 +344,16 @@ func (s *Server) apiDeleteSubnet(c *gin.Context) {
 		s.storeError(c, err)
 		return
 	}
+	if err := s.dismissIfAuto(c.Request.Context(), sn, principalOf(c).actor()); err != nil {
+		s.storeError(c, err)
+		return
+	}
 	if err := s.store.DeleteSubnet(c.Request.Context(), id); err != nil {
 		s.storeError(c, err)
 		return
 	}
 	s.audit(c, "subnet.delete", fmt.Sprintf("subnet/%d", id), sn.CIDR)
+	s.subnetDeleted(c.Request.Context(), sn)
 	c.Status(http.StatusNoContent)
 }
 

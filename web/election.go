@@ -237,9 +237,17 @@ func (s *Server) electRound(ctx context.Context, why string) (*electionState, er
 	}
 	out := election.Decide(e.cfg, electionInput(in, now, s.ocsPoll()))
 	if len(out.Unknown) > 0 && !e.opts.NoAutoSubnets {
+		// Networks an admin deleted the auto subnet of stay deleted.
+		dismissed, err := s.store.DismissedAutoSubnets(ctx)
+		if err != nil {
+			return nil, err
+		}
 		created := 0
 		for _, n := range out.Unknown {
-			sn, err := s.store.CreateSubnet(ctx, inventory.Subnet{CIDR: n.Prefix.String(), Name: "auto", Tags: []string{"auto"}})
+			if slices.Contains(dismissed, n.Prefix.Masked()) {
+				continue
+			}
+			sn, err := s.store.CreateSubnet(ctx, inventory.Subnet{CIDR: n.Prefix.String(), Name: "auto", Tags: []string{autoSubnetTag}})
 			if errors.Is(err, inventory.ErrConflict) || errors.Is(err, inventory.ErrInvalid) {
 				continue // created meanwhile, or not a subnet the store takes
 			}
