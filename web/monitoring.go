@@ -23,8 +23,9 @@ type MonitoringOptions struct {
 	// MetricsAccess is who may read /metrics: MetricsToken (default),
 	// MetricsLoopback or MetricsOpen.
 	MetricsAccess string
-	// OnlineWithin is how recent an agent's last contact must be for it
-	// to count as online in /metrics; default 10m.
+	// OnlineWithin is no longer read: /metrics counts agents online by
+	// the agents pages' rule (onlineRule). Kept so configurations that
+	// set export.online_within still load.
 	OnlineWithin time.Duration
 	// Webhooks are defined in the configuration file; the file owns them.
 	Webhooks []WebhookConfig

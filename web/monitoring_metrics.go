@@ -118,7 +118,7 @@ var (
 	descLastDur = prometheus.NewDesc("lanscout_subnet_last_scan_duration_seconds",
 		"Duration of the latest finished scan run of each subnet.", []string{"subnet"}, nil)
 	descOnline = prometheus.NewDesc("lanscout_scanners_online",
-		"Scanners that were in touch recently (agents: within the online window; the server: always 1).", []string{"kind"}, nil)
+		"Scanners online (agents: by the agents pages' rule, revoked ones never; the server: always 1).", []string{"kind"}, nil)
 	descElected = prometheus.NewDesc("lanscout_scanners_elected", "Agents elected to scan each subnet.", []string{"subnet"}, nil)
 	descPending = prometheus.NewDesc("lanscout_webhook_deliveries_pending", "Webhook deliveries waiting to be sent.", nil, nil)
 	descUp      = prometheus.NewDesc("lanscout_store_up", "1 when the inventory could be read for this scrape.", nil, nil)

@@ -40,8 +40,8 @@ func (sc *scheduler) tick(ctx context.Context) {
 		if sn.Policy == inventory.ScanDeny || (sn.Schedule.Every == 0 && sn.Schedule.At == "") {
 			continue
 		}
-		if s.jobs.runningScan(sn.ID) != 0 {
-			continue
+		if s.runningRun(ctx, sn.ID) != 0 {
+			continue // an agent's too: dispatchScan would refuse it
 		}
 		var last time.Time
 		// The last sweep, not the last listen an agent did between sweeps.
