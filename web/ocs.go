@@ -66,7 +66,14 @@ type ocsService struct {
 	// lock the others out. An agent calls once per PROLOG_FREQ; only a
 	// guesser fails ocsFailuresPerIP times in ocsFailureWindow.
 	limiter *loginLimiter
+	// busy bounds the requests decoded and stored at once: bodies are
+	// decompressed and parsed in memory, and an agent told 503 simply
+	// calls again at its next run.
+	busy chan struct{}
 }
+
+// ocsConcurrent is how many OCS requests are served at once.
+const ocsConcurrent = 4
 
 // The basic-auth failure limit per client address.
 const (
@@ -100,7 +107,8 @@ func (s *Server) initOCS() error {
 	if o.Limits.MaxBody <= 0 || o.Limits.MaxBody > s.opts.MaxBodyBytes {
 		o.Limits.MaxBody = s.opts.MaxBodyBytes
 	}
-	svc := &ocsService{opts: o, limiter: newLoginLimiter(ocsFailureWindow, ocsFailuresPerIP, math.MaxInt, s.opts.Now)}
+	svc := &ocsService{opts: o, limiter: newLoginLimiter(ocsFailureWindow, ocsFailuresPerIP, math.MaxInt, s.opts.Now),
+		busy: make(chan struct{}, ocsConcurrent)}
 	for _, u := range o.Users {
 		if u.Name == "" || (u.BcryptHash == "") == (u.Password == "") {
 			return fmt.Errorf("web: OCS user %q: want a name and exactly one of a bcrypt hash and a password", u.Name)
@@ -168,6 +176,15 @@ func (svc *ocsService) authorized(r *http.Request) bool {
 func (s *Server) ocsEndpoint(c *gin.Context) {
 	svc := s.ocs
 	log := s.log.With("ocs_client", c.ClientIP())
+	select {
+	case svc.busy <- struct{}{}:
+		defer func() { <-svc.busy }()
+	default:
+		log.Warn("ocs: request refused: too many at once", "limit", ocsConcurrent)
+		c.Header("Retry-After", "30")
+		ocsFail(c, http.StatusServiceUnavailable, "busy; try later")
+		return
+	}
 	if len(svc.opts.Users) > 0 {
 		ip := c.ClientIP()
 		if wait := svc.limiter.blocked(ip, ""); wait > 0 {
@@ -282,6 +299,11 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 	if err != nil {
 		return ocs.Reply{}, err
 	}
+	if a.Revoked {
+		// As for an unknown agent: told to stop, it exits quietly.
+		s.log.Warn("ocs: revoked agent told to stop", "agent", a.UID)
+		return ocs.Reply{Response: ocs.Stop}, nil
+	}
 	if err := s.reelect(ctx, "ocs contact"); err != nil {
 		s.log.Warn("ocs: re-election after a contact failed", "agent", a.UID, "err", err)
 	}
@@ -342,6 +364,16 @@ func (s *Server) ocsSubnetToAsk(ctx context.Context, agentID int64) (*inventory.
 
 // ocsInventory stores the machine, then what its discovery found.
 func (s *Server) ocsInventory(ctx context.Context, req *ocs.Request, host, userAgent string, ua ocs.UserAgent) (ocs.Reply, error) {
+	if a, err := s.store.AgentByUID(ctx, req.DeviceID); err == nil && a.Revoked {
+		// A revoked agent changes nothing: neither its machine nor any
+		// subnet's devices.
+		s.log.Warn("ocs: inventory of a revoked agent ignored", "agent", a.UID)
+		err := s.store.RecordOCSInventory(ctx, inventory.OCSInventory{AgentID: a.ID, UserAgent: userAgent,
+			Note: "revoked: its inventory and IpDiscover results were ignored"})
+		return ocs.Reply{Response: ocs.NoAccountUpdate}, err
+	} else if err != nil && !errors.Is(err, inventory.ErrNotFound) {
+		return ocs.Reply{}, err
+	}
 	inv := ocsAgentInventory(req, host, ua)
 	a, err := s.store.RecordAgentInventory(ctx, inv)
 	if err != nil {
@@ -545,7 +577,8 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 	scanner := inventory.Scanner{Kind: inventory.ScannerAgent, ID: a.UID}
 	recorded := map[int64]bool{}
 	askedDone := false
-	var scanned []string
+	var scanned, unrecorded []string
+	var unrecordedID int64
 	for _, id := range order {
 		g := groups[id]
 		// What the agent really swept: the network of its interface that
@@ -554,6 +587,15 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 		swept := ocsSweptNetwork(a.NICs, g.devices)
 		if !swept.IsValid() {
 			swept = g.prefix
+		}
+		// Only the subnets it was asked for or holds a seat for: any OCS
+		// client could otherwise rewrite any subnet, and mark its
+		// devices gone.
+		if id != asked && !slices.Contains(elected, id) {
+			rec.Ignored += len(g.devices)
+			notes = append(notes, fmt.Sprintf("%d results in %s ignored: it was neither asked nor elected to sweep it", len(g.devices), g.sn.CIDR))
+			unrecorded, unrecordedID = append(unrecorded, swept.Masked().String()), id
+			continue
 		}
 		run, err := s.store.BeginScan(ctx, id, scanner, ocsMethod)
 		if errors.Is(err, inventory.ErrInvalid) {
@@ -572,9 +614,15 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 		end := inventory.ScanEnd{Stats: inventory.ScanStats{Addresses: ocsAddresses(swept), Responders: len(ids), SweepPasses: 1}}
 		// Only a sweep covering the whole subnet may count misses: a /24
 		// swept inside a /16 says nothing of the other addresses.
-		if swept.Bits() > g.prefix.Bits() || !swept.Contains(g.prefix.Addr()) {
+		switch {
+		case swept.Bits() > g.prefix.Bits() || !swept.Contains(g.prefix.Addr()):
 			end.Incomplete = true
 			end.Warnings = append(end.Warnings, fmt.Sprintf("the agent swept only %s of %s", swept.Masked(), g.sn.CIDR))
+		case id != asked:
+			// Misses count only on the sweep it was asked for: results it
+			// volunteered may be partial, or made up.
+			end.Incomplete = true
+			end.Warnings = append(end.Warnings, fmt.Sprintf("the agent was not asked to sweep %s this run", g.sn.CIDR))
 		}
 		if _, err := s.store.FinishScan(ctx, run.ID, end); err != nil {
 			return rec, err
@@ -591,6 +639,10 @@ func (s *Server) ocsDiscovery(ctx context.Context, a inventory.Agent, c *ocs.Con
 		}
 	}
 	rec.ScannedCIDR = strings.Join(scanned, ", ")
+	if len(scanned) == 0 && len(unrecorded) > 0 {
+		// Not recorded, but what it swept is still worth showing.
+		rec.ScannedCIDR, rec.ScannedSubnetID = strings.Join(unrecorded, ", "), unrecordedID
+	}
 	switch {
 	case asked == 0:
 		notes = append(notes, "sent IpDiscover results without being asked")

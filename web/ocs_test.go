@@ -152,9 +152,25 @@ func TestOCSPrologEncodings(t *testing.T) {
 	}
 }
 
+// askOCS notes, as a PROLOG reply naming it does, that the OCS agent uid
+// was asked to sweep sn.
+func (f *fixture) askOCS(uid string, sn inventory.Subnet) {
+	f.t.Helper()
+	ctx := context.Background()
+	a, err := f.store.RecordAgentContact(ctx, uid, inventory.AgentOCS)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.store.RecordOCSProlog(ctx, inventory.OCSProlog{AgentID: a.ID, UserAgent: unixAgentUA,
+		AskedSubnetID: sn.ID, AskedCIDR: sn.CIDR}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // TestOCSInventory: the captured inventory makes an OCS agent machine with
 // its NICs, keeps the other sections raw, and records its IpDiscover
-// hosts as a scan of the subnet by that agent.
+// hosts as a scan of the subnet by that agent once it was asked to sweep
+// it; before, they are ignored.
 func TestOCSInventory(t *testing.T) {
 	f := newFixture(t, ocsEnabled)
 	ctx := context.Background()
@@ -162,14 +178,32 @@ func TestOCSInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Not asked, not elected: the machine is stored, its results are not.
 	status, _, reply := f.ocs(ocsCall{body: ocsSample(t, "inventory-request.zlib")})
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, reply)
+	}
+	a, err := f.store.AgentByUID(ctx, sampleDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page, err := f.store.Devices(ctx, inventory.DeviceQuery{SubnetID: sn.ID, Limit: 100}); err != nil || page.Total != 0 {
+		t.Fatalf("results of an agent never asked were recorded: %d devices, %v", page.Total, err)
+	}
+	if st, err := f.store.OCSAgent(ctx, a.ID); err != nil || st.Hosts != 0 || st.Ignored != 11 || st.LastScanID != 0 ||
+		!strings.Contains(st.Note, "ignored: it was neither asked nor elected") || !strings.Contains(st.Note, "without being asked") {
+		t.Fatalf("OCS state after unasked results %+v %v", st, err)
+	}
+
+	f.askOCS(sampleDevice, sn)
+	status, _, reply = f.ocs(ocsCall{body: ocsSample(t, "inventory-request.zlib")})
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, reply)
 	}
 	if want := ocsSample(t, "inventory-reply.xml"); !bytes.Equal(reply, want) {
 		t.Errorf("reply\n%s\nwant\n%s", reply, want)
 	}
-	a, err := f.store.AgentByUID(ctx, sampleDevice)
+	a, err = f.store.AgentByUID(ctx, sampleDevice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +258,7 @@ func TestOCSInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st.ScannedCIDR != ocsTestSubnet || st.ScannedSubnetID != sn.ID || st.Hosts != 11 || st.LastScanID != runs[0].ID ||
-		st.Note != "sent IpDiscover results without being asked" {
+		st.Note != "" {
 		t.Errorf("OCS state %+v", st)
 	}
 
@@ -236,7 +270,7 @@ func TestOCSInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readBody(t, resp)
-	for _, want := range []string{"ocsp-agent", sampleDevice, unixAgentUA, ocsTestSubnet, "without being asked"} {
+	for _, want := range []string{"ocsp-agent", sampleDevice, unixAgentUA, ocsTestSubnet} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/ocs lacks %q", want)
 		}
@@ -456,15 +490,17 @@ func TestOCSElectedAgent(t *testing.T) {
 	}
 	want := "elected for 10.77.1.0/24 but its IpDiscover results were for 10.88.1.0/24"
 	if st.AskedCIDR != "10.77.1.0/24" || st.ScannedCIDR != ocsTestSubnet || st.ScannedSubnetID != swept.ID ||
-		st.Hosts != 11 || !strings.Contains(st.Note, want) {
+		st.Hosts != 0 || st.Ignored != 11 || !strings.Contains(st.Note, want) {
 		t.Fatalf("OCS state %+v", st)
 	}
 	if s := standing(); s.Failures != 1 || !strings.Contains(s.LastError, want) {
 		t.Errorf("standing after a sweep of the wrong subnet: %+v", s)
 	}
+	// Nobody asked it to sweep that subnet, nor elected it there: what
+	// it says of it is not recorded.
 	page, err := f.store.Devices(ctx, inventory.DeviceQuery{SubnetID: swept.ID})
-	if err != nil || page.Total != 11 {
-		t.Errorf("devices recorded where they were found: %d %v", page.Total, err)
+	if err != nil || page.Total != 0 {
+		t.Errorf("devices recorded in a subnet it was not asked or elected for: %d %v", page.Total, err)
 	}
 
 	// Asked again, it sends no results at all (unprivileged).
@@ -528,6 +564,7 @@ func TestOCSInventoryMapping(t *testing.T) {
 <IPDISCOVER><H><I>192.168.5.1</I><M>00:AA:BB:CC:DD:01</M><N>-</N></H><H><I>192.168.5.9</I><M>00:00:00:00:00:00</M><N>-</N></H>
 <H><I>192.168.5.10</I><M>bogus</M><N>x</N></H><H><I>10.9.9.9</I><M>00:AA:BB:CC:DD:02</M><N>far</N></H></IPDISCOVER>
 </CONTENT></REQUEST>`
+	f.askOCS("DESKTOP-PMOIBHH-2018-06-01-16-31-07", sn)
 	status, _, reply := f.ocs(ocsCall{body: zlibBytes(t, []byte(doc)), ua: "OCS-NG_WINDOWS_AGENT_v2.3.1.2"})
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %s", status, reply)
