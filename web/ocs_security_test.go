@@ -2,7 +2,7 @@ package web_test
 
 import (
 	"context"
-	"errors"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,21 +92,27 @@ func TestOCSScopeAndRevocation(t *testing.T) {
 // refused 503 with Retry-After; once they end, requests are served again.
 func TestOCSConcurrencyLimit(t *testing.T) {
 	f := newFixture(t, ocsEnabled)
-	var writers []*io.PipeWriter
-	done := make(chan struct{}, 4)
+	// Four requests that send their headers and part of their body, then
+	// hold: the server is reading them.
+	cfg := f.ts.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	var conns []*tls.Conn
+	release := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	t.Cleanup(release)
 	for range 4 {
-		pr, pw := io.Pipe()
-		writers = append(writers, pw)
-		req, err := http.NewRequest(http.MethodPost, f.ts.URL+"/ocsinventory", pr)
+		c, err := tls.Dial("tcp", f.ts.Listener.Addr().String(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			if resp, err := f.ts.Client().Do(req); err == nil {
-				resp.Body.Close()
-			}
-			done <- struct{}{}
-		}()
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, "POST /ocsinventory HTTP/1.1\r\nHost: lanscout\r\nContent-Type: application/x-compress\r\n"+
+			"Content-Length: 100000\r\n\r\nx"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	prolog := ocsSample(t, "prolog-request.zlib")
 	var status int
@@ -120,12 +126,7 @@ func TestOCSConcurrencyLimit(t *testing.T) {
 	if hdr.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
-	for _, w := range writers {
-		w.CloseWithError(errors.New("test: hung up"))
-	}
-	for range 4 {
-		<-done
-	}
+	release()
 	for deadline := time.Now().Add(10 * time.Second); status != http.StatusOK; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the held requests ended: %d, want 200", status)
