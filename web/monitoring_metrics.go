@@ -24,8 +24,11 @@ const (
 	MetricsToken = "token"
 	// MetricsLoopback lets requests from the loopback peer in without a
 	// token (a Prometheus on the same machine) and wants one from
-	// anyone else. The peer address is the connection's, never a
-	// forwarded header.
+	// anyone else. The client address is gin's ClientIP: the peer's,
+	// or X-Forwarded-For's when the peer is one of the configured
+	// trusted proxies (none by default). Behind a reverse proxy on the
+	// same machine, list it in trusted_proxies, or every scrape through
+	// it counts as loopback.
 	MetricsLoopback = "loopback"
 	// MetricsOpen serves everyone: for networks where only the
 	// monitoring system reaches the port.
@@ -219,11 +222,12 @@ func (s *Server) metricsAccess(c *gin.Context) {
 		c.Next()
 		return
 	case MetricsLoopback:
-		if host, _, err := net.SplitHostPort(c.Request.RemoteAddr); err == nil {
-			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-				c.Next()
-				return
-			}
+		// The client as gin sees it: the peer, or the address a trusted
+		// proxy (Options.TrustedProxies) forwarded; behind a reverse
+		// proxy on the same machine every peer is loopback.
+		if ip := net.ParseIP(c.ClientIP()); ip != nil && ip.IsLoopback() {
+			c.Next()
+			return
 		}
 	}
 	s.requireAPI(c)

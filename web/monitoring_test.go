@@ -281,6 +281,24 @@ func TestMetricsAccess(t *testing.T) {
 			}
 		})
 	}
+	// Behind a reverse proxy on this machine that is listed as trusted,
+	// the forwarded client counts, not the proxy's loopback address.
+	f := newFixture(t, func(_ *inventory.Options, o *web.Options) {
+		o.Monitoring.MetricsAccess = web.MetricsLoopback
+		o.TrustedProxies = []string{"127.0.0.1"}
+	})
+	for fwd, want := range map[string]int{"192.0.2.10": 401, "127.0.0.1": 200, "": 200} {
+		req := httptest.NewRequest(http.MethodGet, "https://lanscout.test/metrics", nil)
+		req.RemoteAddr = "127.0.0.1:5000"
+		if fwd != "" {
+			req.Header.Set("X-Forwarded-For", fwd)
+		}
+		rec := httptest.NewRecorder()
+		f.srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("through a trusted local proxy for %q: %d, want %d", fwd, rec.Code, want)
+		}
+	}
 	if _, err := web.New(web.Options{Store: newFixture(t).store, Monitoring: web.MonitoringOptions{MetricsAccess: "everyone"}}); err == nil {
 		t.Error("an unknown metrics access mode is accepted")
 	}

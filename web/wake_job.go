@@ -217,7 +217,15 @@ func (s *Server) wakeSubnet(ctx context.Context, v string) (netip.Prefix, int64,
 			return p, sn.ID, nil
 		}
 	}
-	return p, 0, nil
+	for _, sn := range subnets {
+		if sp := sn.Prefix(); sp.IsValid() && sp.Bits() <= p.Bits() && sp.Contains(p.Addr()) {
+			return p, sn.ID, nil
+		}
+	}
+	// Packets go only into networks of the inventory: otherwise anyone
+	// allowed to wake could have the server (or a satellite) send UDP
+	// anywhere, with the directed-broadcast fallback.
+	return netip.Prefix{}, 0, wakeInvalid("subnet %s is not inside a subnet of lanscout: add the subnet first", p)
 }
 
 // startWake resolves, routes and stores a wake, then sends and confirms it

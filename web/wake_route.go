@@ -197,7 +197,11 @@ func (r *wakeRouter) candidates(ctx context.Context, subnet netip.Prefix, subnet
 	if c.Satellite, c.Satellites, err = r.s.wakeSatellites(ctx, subnet); err != nil {
 		return c, err
 	}
-	if b, err := wol.DirectedBroadcast(subnet); err == nil {
+	// The fallbacks send where no route is known: only into a subnet of
+	// the inventory, never to a network a request merely named.
+	if subnetID == 0 {
+		c.Satellites = nil
+	} else if b, err := wol.DirectedBroadcast(subnet); err == nil {
 		c.Broadcast = b
 	}
 	r.cache[subnet] = c

@@ -125,6 +125,10 @@ func TestWakeRequestValidation(t *testing.T) {
 		{"wrong type", map[string]any{"devices": "all"}, "bad JSON"},
 		{"subnet of the wrong type", map[string]any{"macs": []string{"02:00:00:00:00:99"}, "subnet": true}, "want a CIDR or a subnet id"},
 		{"subnet id not a whole number", map[string]any{"macs": []string{"02:00:00:00:00:99"}, "subnet": 1.5}, "not a CIDR or a subnet id"},
+		// Raw MACs go only into subnets of the inventory: a named network
+		// elsewhere would let the fallback send UDP anywhere.
+		{"subnet outside the inventory", map[string]any{"macs": []string{"02:00:00:00:00:99"}, "subnet": "203.0.113.0/24", "fallback": true},
+			"not inside a subnet of lanscout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
