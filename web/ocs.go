@@ -295,6 +295,13 @@ func (s *Server) ocsEndpoint(c *gin.Context) {
 // ocsProlog counts the contact, lets the election react to it, and asks
 // an elected agent to discover its subnet.
 func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent string) (ocs.Reply, error) {
+	if a, err := s.store.AgentByUID(ctx, req.DeviceID); err == nil && a.Kind != inventory.AgentOCS {
+		// Its contacts would count as our agent's.
+		s.log.Warn("ocs: DEVICEID of a non-OCS agent told to stop", "agent", a.UID, "kind", a.Kind)
+		return ocs.Reply{Response: ocs.Stop}, nil
+	} else if err != nil && !errors.Is(err, inventory.ErrNotFound) {
+		return ocs.Reply{}, err
+	}
 	a, err := s.store.RecordAgentContact(ctx, req.DeviceID, inventory.AgentOCS)
 	if err != nil {
 		return ocs.Reply{}, err
@@ -364,7 +371,11 @@ func (s *Server) ocsSubnetToAsk(ctx context.Context, agentID int64) (*inventory.
 
 // ocsInventory stores the machine, then what its discovery found.
 func (s *Server) ocsInventory(ctx context.Context, req *ocs.Request, host, userAgent string, ua ocs.UserAgent) (ocs.Reply, error) {
-	if a, err := s.store.AgentByUID(ctx, req.DeviceID); err == nil && a.Revoked {
+	if a, err := s.store.AgentByUID(ctx, req.DeviceID); err == nil && a.Kind != inventory.AgentOCS {
+		// A DEVICEID naming one of our own agents would rewrite its
+		// machine and NICs, and so where it is elected.
+		return ocs.Reply{}, fmt.Errorf("%w: DEVICEID %q is a %s agent, not an OCS one", inventory.ErrInvalid, a.UID, a.Kind)
+	} else if err == nil && a.Revoked {
 		// A revoked agent changes nothing: neither its machine nor any
 		// subnet's devices.
 		s.log.Warn("ocs: inventory of a revoked agent ignored", "agent", a.UID)

@@ -134,3 +134,24 @@ func TestOCSConcurrencyLimit(t *testing.T) {
 		status, _, _ = f.ocs(ocsCall{body: prolog})
 	}
 }
+
+// TestOCSCannotImpersonateOurAgent: a DEVICEID naming one of our own
+// agents is told STOP at PROLOG and its inventory is refused: it would
+// rewrite that agent's NICs, and so where it is elected.
+func TestOCSCannotImpersonateOurAgent(t *testing.T) {
+	f := newFixture(t, ocsEnabled)
+	ctx := context.Background()
+	key := f.enrollmentKey(map[string]any{"name": "k"})
+	f.enroll(key.Key, sampleDevice, "10.1.1.1/24")
+	if status, _, reply := f.ocs(ocsCall{body: ocsSample(t, "prolog-request.zlib")}); status != http.StatusOK ||
+		!strings.Contains(string(reply), "<RESPONSE>STOP</RESPONSE>") {
+		t.Errorf("prolog as our agent: %d %s; want STOP", status, reply)
+	}
+	if status, _, reply := f.ocs(ocsCall{body: ocsSample(t, "inventory-request.zlib")}); status != http.StatusBadRequest {
+		t.Errorf("inventory as our agent: %d %s; want 400", status, reply)
+	}
+	a, err := f.store.AgentByUID(ctx, sampleDevice)
+	if err != nil || a.Kind != inventory.AgentLanscout || a.Hostname == "ocsp-agent" || a.Fidelity != 0 {
+		t.Errorf("our agent after OCS calls in its name: %+v %v", a, err)
+	}
+}
