@@ -65,10 +65,12 @@ func Icinga2(t TB, hosts []byte, templates []string) int {
 	main.WriteString("include \"lanscout-hosts.conf\"\n")
 	write(t, dir, map[string]string{"icinga2.conf": main.String(), "lanscout-hosts.conf": string(hosts)})
 	// Its own paths, and the current user, so the check needs nothing of
-	// the system's set-up (it would otherwise drop to the nagios user).
+	// the system's set-up (it would otherwise drop to the nagios user) and
+	// writes nothing outside dir. ZonesDir too: icinga2 reads the zone
+	// configuration of /etc/icinga2/zones.d otherwise.
 	args := []string{"daemon", "-C", "-c", filepath.Join(dir, "icinga2.conf"),
 		"-DRunAsUser=" + currentUser(), "-DRunAsGroup=" + currentGroup(), "-DConfigDir=" + dir}
-	for _, c := range []string{"CacheDir", "LogDir", "DataDir", "SpoolDir", "InitRunDir"} {
+	for _, c := range []string{"CacheDir", "LogDir", "DataDir", "SpoolDir", "InitRunDir", "ZonesDir"} {
 		d := filepath.Join(dir, c)
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatalf("exporttest: %v", err)
@@ -142,20 +144,16 @@ func Nagios(t TB, hosts []byte, templates []string) (nHosts, nGroups int) {
 	t.Helper()
 	bin := tool(t, "nagios4", "nagios")
 	dir := t.TempDir()
-	// nagios4 reads its object files as the nagios user.
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatalf("exporttest: %v", err)
-		}
-	}
 	var objects strings.Builder
 	objects.WriteString(nagiosObjects)
 	for _, tpl := range templates {
 		fmt.Fprintf(&objects, "define host {\n  name      %s\n  use       exporttest-base\n  register  0\n}\n", tpl)
 	}
-	main := fmt.Sprintf("cfg_file=%s\ncfg_file=%s\nillegal_macro_output_chars=`~$&|'\"<>\n",
-		filepath.Join(dir, "objects.cfg"), filepath.Join(dir, "lanscout-hosts.cfg"))
-	write(t, dir, map[string]string{"nagios.cfg": main, "objects.cfg": objects.String(), "lanscout-hosts.cfg": string(hosts)})
+	write(t, dir, map[string]string{
+		"nagios.cfg":         nagiosMain(t, dir),
+		"objects.cfg":        objects.String(),
+		"lanscout-hosts.cfg": string(hosts),
+	})
 	out, err := exec.Command(bin, "-v", filepath.Join(dir, "nagios.cfg")).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Total Errors:   0") || !strings.Contains(string(out), "Total Warnings: 0") {
 		t.Fatalf("nagios4 -v refused the export: %v\n%s\n--- export:\n%s", err, out, hosts)
@@ -169,6 +167,49 @@ func Nagios(t TB, hosts []byte, templates []string) (nHosts, nGroups int) {
 		return n
 	}
 	return count(`Checked (\d+) hosts\.`) - 1, count(`Checked (\d+) host groups\.`) // less the anchor
+}
+
+// nagiosMain is a main configuration that keeps nagios4 inside dir.
+// Every path Nagios opens even when only verifying (the log and temp
+// files, the check result spool) and every one it would open running is
+// set under dir: left out, they default to the system's /var/lib/nagios4,
+// whose permissions are then part of the test (the spool refused the
+// nagios user on one machine) and which gains a nagios.log. Nagios runs
+// as the current user rather than dropping to "nagios", so the test dir
+// needs no permissions for others.
+func nagiosMain(t TB, dir string) string {
+	t.Helper()
+	for _, d := range []string{"checkresults", "tmp", "archives"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatalf("exporttest: %v", err)
+		}
+	}
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"cfg_file", filepath.Join(dir, "objects.cfg")},
+		{"cfg_file", filepath.Join(dir, "lanscout-hosts.cfg")},
+		{"nagios_user", currentUser()},
+		{"nagios_group", currentGroup()},
+		{"illegal_macro_output_chars", "`~$&|'\"<>"},
+		{"log_file", filepath.Join(dir, "nagios.log")},
+		{"log_archive_path", filepath.Join(dir, "archives")},
+		{"use_syslog", "0"},
+		{"debug_file", filepath.Join(dir, "nagios.debug")},
+		{"temp_path", filepath.Join(dir, "tmp")},
+		{"temp_file", filepath.Join(dir, "nagios.tmp")},
+		{"check_result_path", filepath.Join(dir, "checkresults")},
+		{"lock_file", filepath.Join(dir, "nagios.pid")},
+		{"status_file", filepath.Join(dir, "status.dat")},
+		{"object_cache_file", filepath.Join(dir, "objects.cache")},
+		{"precached_object_file", filepath.Join(dir, "objects.precache")},
+		{"state_retention_file", filepath.Join(dir, "retention.dat")},
+		{"command_file", filepath.Join(dir, "nagios.cmd")},
+		{"query_socket", filepath.Join(dir, "nagios.qh")},
+		{"check_for_updates", "0"},
+	} {
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+	}
+	return b.String()
 }
 
 func currentUser() string {
