@@ -94,6 +94,10 @@ type DeviceStore interface {
 	DeleteDevice(ctx context.Context, id int64) error
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
 	Dashboard(ctx context.Context) (Dashboard, error)
+	// Vendors lists the devices' vendors as DeviceQuery.Vendor matches
+	// them, alphabetically, at most limit (a default when 0): the devices
+	// page's vendor filter offers them.
+	Vendors(ctx context.Context, limit int) ([]string, error)
 }
 
 // AgentStore keeps agent machines and their inventories.
