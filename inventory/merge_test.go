@@ -175,3 +175,52 @@ func TestAgentContact(t *testing.T) {
 		t.Errorf("bad address: err = %v", err)
 	}
 }
+
+// TestAgentUIDTaken: a UID held by an agent of one kind is refused to the
+// other, in inventories and contacts alike, and the holder's machine,
+// NICs and measures are left as they were.
+func TestAgentUIDTaken(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTest(t)
+	mustSubnet(t, s, "192.168.10.0/24")
+	const uid = "uid-ours"
+	ours := agentInv(uid, "ours.corp.example", "PFOURS01", nic("eth0", "3C:52:82:00:00:21", NICWired, "192.168.10.21/24"))
+	ours.Kind = AgentLanscout
+	if _, err := s.RecordAgentInventory(ctx, ours); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.AgentByUID(ctx, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ocsInv := agentInv(uid, "intruder", "", nic("eth0", "3C:52:82:00:00:99", NICWired, "192.168.10.99/24"))
+	ocsInv.Kind = AgentOCS
+	if _, err := s.RecordAgentInventory(ctx, ocsInv); !errors.Is(err, ErrUIDTaken) || !errors.Is(err, ErrConflict) {
+		t.Errorf("OCS inventory under our agent's UID: err = %v, want ErrUIDTaken (an ErrConflict)", err)
+	}
+	if _, err := s.RecordAgentContact(ctx, uid, AgentOCS); !errors.Is(err, ErrUIDTaken) {
+		t.Errorf("OCS contact under our agent's UID: err = %v, want ErrUIDTaken", err)
+	}
+	after, err := s.AgentByUID(ctx, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Kind != AgentLanscout || after.Hostname != "ours.corp.example" || after.Fidelity != before.Fidelity ||
+		len(after.NICs) != 1 || after.NICs[0].MAC != "3c:52:82:00:00:21" {
+		t.Errorf("agent after refused writes = %+v, want it unchanged (%+v)", after, before)
+	}
+
+	// The other way round: an OCS agent's UID is not ours to write.
+	if _, err := s.RecordAgentContact(ctx, "DESKTOP-9-2026-11-02-09-00-00", AgentOCS); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordAgentInventory(ctx, agentInv("DESKTOP-9-2026-11-02-09-00-00", "x", "")); !errors.Is(err, ErrUIDTaken) {
+		t.Errorf("our inventory under an OCS agent's UID: err = %v, want ErrUIDTaken", err)
+	}
+	// The same kind still updates.
+	ours.Hostname = "ours-renamed.corp.example"
+	if a, err := s.RecordAgentInventory(ctx, ours); err != nil || a.Hostname != ours.Hostname || a.Kind != AgentLanscout {
+		t.Errorf("same-kind inventory: %+v, %v", a, err)
+	}
+}

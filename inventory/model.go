@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/lanscout/lanscout/typing"
@@ -19,6 +20,11 @@ var (
 	// wrong password or a disabled account alike, so callers cannot tell
 	// which (and neither can whoever is guessing).
 	ErrBadCredentials = errors.New("bad username or password")
+	// ErrUIDTaken is returned when an agent's UID already belongs to an
+	// agent of another kind (ours or OCS): storing would turn that
+	// machine's record, its NICs and its seats into the caller's. It
+	// wraps ErrConflict.
+	ErrUIDTaken = fmt.Errorf("%w: the agent UID belongs to an agent of another kind", ErrConflict)
 )
 
 // ScannerKind says what kind of program saw something.

@@ -20,11 +20,12 @@ const (
 	qUpsertAgent   = `INSERT INTO agents (uid, kind, hostname, host_key, os_name, os_version, kernel,
 		manufacturer, model, serial, uuid, version, raw, first_contact, last_contact, last_inventory)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, hostname = excluded.hostname,
+		ON CONFLICT (uid) DO UPDATE SET hostname = excluded.hostname,
 		host_key = excluded.host_key, os_name = excluded.os_name, os_version = excluded.os_version,
 		kernel = excluded.kernel, manufacturer = excluded.manufacturer, model = excluded.model,
 		serial = excluded.serial, uuid = excluded.uuid, version = excluded.version, raw = excluded.raw,
 		last_contact = excluded.last_contact, last_inventory = excluded.last_inventory
+		WHERE agents.kind = excluded.kind
 		RETURNING id`
 	qDeleteNICs    = `DELETE FROM agent_nics WHERE agent_id = ?`
 	qInsertNIC     = `INSERT INTO agent_nics (agent_id, name, mac, kind, state) VALUES (?, ?, ?, ?, ?) RETURNING id`
@@ -316,6 +317,11 @@ func (s *SQLite) RecordAgentInventory(ctx context.Context, inv AgentInventory) (
 		err := tx.QueryRowContext(ctx, qUpsertAgent,
 			inv.UID, inv.Kind, inv.Hostname, hostKey(inv.Hostname), inv.OSName, inv.OSVersion, inv.Kernel,
 			inv.Manufacturer, inv.Model, usableSerial(inv.Serial), inv.UUID, inv.Version, inv.Raw, nowMS, nowMS, nowMS).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// The UID is there with another kind: the conflict's WHERE
+			// left the row alone and returned nothing.
+			return ErrUIDTaken
+		}
 		if err != nil {
 			return err
 		}
@@ -425,13 +431,18 @@ func (s *SQLite) RecordAgentContact(ctx context.Context, uid string, kind AgentK
 		var last int64
 		var f int
 		var q float64
-		err := tx.QueryRowContext(ctx, `SELECT id, last_contact, fidelity, quality FROM agents WHERE uid = ?`, uid).Scan(&id, &last, &f, &q)
+		var had AgentKind
+		err := tx.QueryRowContext(ctx, `SELECT id, kind, last_contact, fidelity, quality FROM agents WHERE uid = ?`, uid).Scan(&id, &had, &last, &f, &q)
 		if errors.Is(err, sql.ErrNoRows) {
 			return tx.QueryRowContext(ctx, `INSERT INTO agents (uid, kind, first_contact, last_contact, fidelity, quality)
 				VALUES (?, ?, ?, ?, 1, 0) RETURNING id`, uid, kind, msOf(now), msOf(now)).Scan(&id)
 		}
 		if err != nil {
 			return err
+		}
+		if had != kind {
+			// Another kind's contacts would count as this agent's.
+			return ErrUIDTaken
 		}
 		days := max(0, now.Sub(timeOf(last)).Hours()/24)
 		q = (days + q*float64(f)) / float64(f+1)

@@ -104,9 +104,11 @@ type DeviceStore interface {
 type AgentStore interface {
 	// RecordAgentInventory stores what an agent says about its machine,
 	// replacing its previous inventory, and (re)links the discovered devices
-	// that match it.
+	// that match it. ErrUIDTaken when the UID belongs to an agent of
+	// another kind, which is left as it was.
 	RecordAgentInventory(ctx context.Context, inv AgentInventory) (Agent, error)
-	// RecordAgentContact counts one contact for the election measures.
+	// RecordAgentContact counts one contact for the election measures;
+	// ErrUIDTaken as for RecordAgentInventory.
 	RecordAgentContact(ctx context.Context, uid string, kind AgentKind) (Agent, error)
 	Agent(ctx context.Context, id int64) (Agent, error)
 	AgentByUID(ctx context.Context, uid string) (Agent, error)

@@ -320,6 +320,10 @@ func (s *Server) agentHello(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	a, err := s.store.RecordAgentContact(ctx, auth.UID, inventory.AgentLanscout)
+	if errors.Is(err, inventory.ErrUIDTaken) {
+		agentError(c, http.StatusConflict, "refused: agent "+auth.UID+" is recorded as an agent of another kind")
+		return
+	}
 	if err != nil {
 		s.log.Error("agent contact", "agent", auth.AgentID, "err", err)
 		agentError(c, http.StatusInternalServerError, "internal error")
@@ -421,6 +425,10 @@ func (s *Server) agentInventory(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if _, err := s.store.RecordAgentInventory(ctx, rec); err != nil {
+		if errors.Is(err, inventory.ErrUIDTaken) {
+			agentError(c, http.StatusConflict, "refused: agent "+auth.UID+" is recorded as an agent of another kind")
+			return
+		}
 		if errors.Is(err, inventory.ErrInvalid) {
 			agentError(c, http.StatusBadRequest, plainError(err))
 			return

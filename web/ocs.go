@@ -303,6 +303,11 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 		return ocs.Reply{}, err
 	}
 	a, err := s.store.RecordAgentContact(ctx, req.DeviceID, inventory.AgentOCS)
+	if errors.Is(err, inventory.ErrUIDTaken) {
+		// Enrolled as ours since the look-up above: the store refused.
+		s.log.Warn("ocs: DEVICEID of a non-OCS agent told to stop", "agent", req.DeviceID)
+		return ocs.Reply{Response: ocs.Stop}, nil
+	}
 	if err != nil {
 		return ocs.Reply{}, err
 	}
@@ -387,6 +392,11 @@ func (s *Server) ocsInventory(ctx context.Context, req *ocs.Request, host, userA
 	}
 	inv := ocsAgentInventory(req, host, ua)
 	a, err := s.store.RecordAgentInventory(ctx, inv)
+	if errors.Is(err, inventory.ErrUIDTaken) {
+		// The store's own refusal, for a UID enrolled as ours since the
+		// look-up above: the same answer.
+		return ocs.Reply{}, fmt.Errorf("%w: DEVICEID %q belongs to an agent that is not an OCS one", inventory.ErrInvalid, req.DeviceID)
+	}
 	if err != nil {
 		return ocs.Reply{}, err
 	}
