@@ -23,10 +23,6 @@ type MonitoringOptions struct {
 	// MetricsAccess is who may read /metrics: MetricsToken (default),
 	// MetricsLoopback or MetricsOpen.
 	MetricsAccess string
-	// OnlineWithin is no longer read: /metrics counts agents online by
-	// the agents pages' rule (onlineRule). Kept so configurations that
-	// set export.online_within still load.
-	OnlineWithin time.Duration
 	// Webhooks are defined in the configuration file; the file owns them.
 	Webhooks []WebhookConfig
 	// WebhookPoll is how often the event log is read for new events and
@@ -62,9 +58,6 @@ func (s *Server) initMonitoring() error {
 	case MetricsToken, MetricsLoopback, MetricsOpen:
 	default:
 		return fmt.Errorf("web: metrics access %q: want token, loopback or open", o.MetricsAccess)
-	}
-	if o.OnlineWithin <= 0 {
-		o.OnlineWithin = 10 * time.Minute
 	}
 	if o.WebhookPoll <= 0 {
 		o.WebhookPoll = 5 * time.Second

@@ -87,6 +87,25 @@ type serverConfig struct {
 	OCS        ocsConfig        `yaml:"ocs"`        // server_ocs.go
 }
 
+// deprecatedKey is a key still accepted, so that old files load, that
+// no longer does anything: the server warns about it at start.
+type deprecatedKey struct {
+	Key     string // as the file spells it, with its section
+	Instead string // what applies in its place
+}
+
+// deprecatedKeys lists the deprecated keys the configuration sets.
+func (cfg *serverConfig) deprecatedKeys() []deprecatedKey {
+	return cfg.Export.deprecatedKeys()
+}
+
+// warnDeprecated logs one warning per deprecated key set.
+func warnDeprecated(logger *slog.Logger, cfg *serverConfig) {
+	for _, d := range cfg.deprecatedKeys() {
+		logger.Warn("configuration: deprecated key is ignored", "key", d.Key, "instead", d.Instead)
+	}
+}
+
 // serverFeature is one section of the configuration: it checks itself at
 // start and then sets its part of the web server's options.
 type serverFeature interface {
@@ -343,6 +362,7 @@ func serverCommand(ctx context.Context, e env, args []string, getenv func(string
 	}
 	level, _ := parseLogLevel(cfg.LogLevel)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	warnDeprecated(logger, &cfg)
 
 	// Check the rules before anything is created on disk.
 	classifier, err := newClassifier(cfg.Rules, logger)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -29,11 +28,26 @@ import (
 //	  icinga2: {templates: {switch: my-switch}, template_prefix: lanscout-}
 //	  nagios: {templates: {}, template_prefix: lanscout-, hostgroup_prefix: lanscout-}
 //	  metrics_access: token            # token, loopback or open
-//	  online_within: 10m
+//
+// online_within is deprecated: /metrics counts agents online by the
+// agents pages' rule. It is still read, so that files setting it load,
+// and the server warns that it does nothing.
 type exportConfig struct {
 	export.Options `yaml:",inline"`
-	MetricsAccess  string   `yaml:"metrics_access"`
-	OnlineWithin   duration `yaml:"online_within"`
+	MetricsAccess  string    `yaml:"metrics_access"`
+	OnlineWithin   *duration `yaml:"online_within"` // deprecated, ignored
+}
+
+// onlineWithinInstead is what the server's warning about
+// export.online_within says applies.
+const onlineWithinInstead = "agents count as online by the agents pages' rule: heard from within " +
+	"agents.offline_after poll intervals (OCS agents at ocs.prolog_freq hours)"
+
+func (c *exportConfig) deprecatedKeys() []deprecatedKey {
+	if c.OnlineWithin == nil {
+		return nil
+	}
+	return []deprecatedKey{{Key: "export.online_within", Instead: onlineWithinInstead}}
 }
 
 func (c *exportConfig) validate() error {
@@ -44,9 +58,6 @@ func (c *exportConfig) validate() error {
 	case "", web.MetricsToken, web.MetricsLoopback, web.MetricsOpen:
 	default:
 		return fmt.Errorf("export.metrics_access %q: want token, loopback or open", c.MetricsAccess)
-	}
-	if c.OnlineWithin < 0 {
-		return errors.New("export.online_within: must not be negative")
 	}
 	return nil
 }
@@ -64,7 +75,6 @@ func (c *exportConfig) exportOptions(cfg *serverConfig) export.Options {
 func (c *exportConfig) apply(o *web.Options, d serverDeps) error {
 	o.Monitoring.Export = c.exportOptions(d.cfg)
 	o.Monitoring.MetricsAccess = c.MetricsAccess
-	o.Monitoring.OnlineWithin = time.Duration(c.OnlineWithin)
 	return nil
 }
 
