@@ -14,14 +14,18 @@ import (
 )
 
 // Formats lists the output formats of WriteReport.
-var Formats = []string{"table", "json", "csv"}
+var Formats = []string{"table", "json", "jsonl", "csv"}
 
 // WriteReport writes r in format: "table" for people, "json" for programs
-// (one document, the Report's stable field names), "csv" for spreadsheets.
+// (one document, the Report's stable field names), "jsonl" for programs
+// that read devices as they come (see StreamWriter and ReadStream; here
+// the whole report at once), "csv" for spreadsheets.
 func WriteReport(w io.Writer, format string, r *Report) error {
 	switch format {
 	case "json":
 		return writeJSON(w, r)
+	case "jsonl":
+		return writeJSONL(w, r)
 	case "csv":
 		return writeCSV(w, r)
 	case "table":
