@@ -32,6 +32,7 @@ Examples:
   lanscout scan --method icmp --format json -o hosts.json 10.20.0.0/22 10.30.0.1-10.30.0.40
   lanscout scan --community public --snmp-v3 mon:sha256:AuthPass1:aes:PrivPass1 192.168.1.0/24
   lanscout scan --method snmp --community public --format json 10.0.10.0/24
+  lanscout scan --format jsonl 10.0.10.0/24 | jq -c .device   # devices as they are found
   lanscout scan --passive 30s --iface eth0 192.168.1.0/24
 
 Flags:
@@ -162,6 +163,27 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 	if bar != nil {
 		cfg.Discover.Progress = bar.update
 	}
+	// jsonl to standard output streams each device as soon as it is
+	// identified, for a reader on the other end of a pipe or an SSH
+	// session (a satellite's scan). With -o the file appears whole at the
+	// end, as in the other formats.
+	var stream *scan.StreamWriter
+	var streamErr error
+	if *format == "jsonl" && *outPath == "" {
+		stream = scan.NewStreamWriter(e.stdout)
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		cfg.Device = func(d scan.Device) {
+			if streamErr != nil {
+				return
+			}
+			if streamErr = stream.Device(d); streamErr != nil {
+				// Nobody reads the output any more: stop scanning.
+				stop()
+			}
+		}
+	}
 	report, scanErr := scan.Run(ctx, cfg)
 	if bar != nil {
 		bar.finish()
@@ -171,7 +193,16 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 			logger.Warn("could not remember SNMP credentials", "err", err)
 		}
 	}
+	if streamErr != nil {
+		return streamErr
+	}
 	if report == nil {
+		return scanErr
+	}
+	if stream != nil {
+		if err := stream.Finish(report); err != nil {
+			return err
+		}
 		return scanErr
 	}
 	write := func(w io.Writer) error { return scan.WriteReport(w, *format, report) }
