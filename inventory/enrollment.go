@@ -74,6 +74,10 @@ type EnrollmentStore interface {
 	// ExpiredAgentTasks returns the open tasks whose deadline is before
 	// now, for the server to close.
 	ExpiredAgentTasks(ctx context.Context, now time.Time) ([]AgentTask, error)
+	// PruneAgentTasks deletes tasks closed (done, failed, expired) before
+	// before, except those whose scan run is still running, and returns
+	// how many.
+	PruneAgentTasks(ctx context.Context, before time.Time) (int, error)
 }
 
 // EnrollmentKey is a key admins give to agents to enroll with.

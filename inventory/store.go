@@ -73,6 +73,11 @@ type ScanStore interface {
 	// ScanRuns lists a subnet's runs, newest first (subnetID 0: all).
 	ScanRuns(ctx context.Context, subnetID int64, limit int) ([]ScanRun, error)
 	RunningScan(ctx context.Context, subnetID int64) (ScanRun, bool, error) // newest running non-passive run, by anyone
+	// PruneScans deletes runs finished before before, keeping each
+	// subnet's newest run and newest finished run, runs open agent tasks
+	// still feed and OCS agents' last discovery runs. It returns how many
+	// it deleted.
+	PruneScans(ctx context.Context, before time.Time) (int, error)
 }
 
 // DeviceStore answers questions about devices and lets admins identify them.
@@ -94,6 +99,9 @@ type DeviceStore interface {
 	DeleteDevice(ctx context.Context, id int64) error
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
 	Dashboard(ctx context.Context) (Dashboard, error)
+	// PruneEvents deletes events from before before that the webhooks
+	// have already been told of, and returns how many.
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
 	// Vendors lists the devices' vendors as DeviceQuery.Vendor matches
 	// them, alphabetically, at most limit (a default when 0): the devices
 	// page's vendor filter offers them.
@@ -169,6 +177,9 @@ type CredentialStore interface {
 type AuditStore interface {
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, int, error)
+	// PruneAudit deletes entries from before before, for servers set to
+	// keep the log for a limited time, and returns how many.
+	PruneAudit(ctx context.Context, before time.Time) (int, error)
 }
 
 // DeviceSort names a sort key of the device list.
