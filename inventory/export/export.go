@@ -12,16 +12,24 @@
 //
 // # Names
 //
-// Icinga and Nagios key hosts by name, and renaming a host loses its
-// history there, so names must not move between runs. A host is named
-// after the device's name (the admin's, else sysName, else its DNS name),
-// lower-cased and cut to the characters both tools accept; a device with
-// no name is named after its MAC, else its address. Devices whose names
-// collide all get their MAC (else address) appended, so which one was
-// listed first never decides who keeps the bare name.
+// Icinga and Nagios key hosts by object name, and renaming a host loses
+// its state and history there, so a host's name comes from the device's
+// own identity in the inventory and from nothing else: not its name
+// (admins rename devices, DNS and sysName change), not its category, and
+// not the other devices in the export. A device with a MAC is named
+// after the MAC and its subnet, 001ba9000001-10.0.0.0-24, since the store
+// keeps one device per MAC in each subnet (an L3 switch answers with one
+// MAC in every VLAN); a device without one is named after its address
+// (10.0.0.5, fd00--5 for fd00::5), which is unique because subnets never
+// overlap. So adding a device of the same name, a twin going gone, a
+// filtered export or a renamed device leave every other name as it was.
+// The name changes only when the device's identity does: when a device
+// first seen across a router has its MAC learnt, or its NIC is replaced.
+// The friendly name goes into display_name (and the Nagios alias).
 package export
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -171,47 +179,72 @@ func sanitize(s string) string {
 	return out
 }
 
-// idOf is the part of a device that tells it apart when names collide:
-// its MAC without separators, else its address.
-func idOf(d inventory.Device) string {
-	if d.MAC != "" {
-		return strings.ReplaceAll(d.MAC, ":", "")
-	}
-	return strings.NewReplacer(".", "-", ":", "-").Replace(d.IP)
+// addrName writes an address or prefix with ':' and '/' as '-', which
+// neither tool minds and which is one to one: IPv6 text has no '-'.
+func addrName(s string) string {
+	return strings.NewReplacer(":", "-", "/", "-").Replace(strings.ToLower(s))
 }
 
-// HostNames returns a stable, unique object name per device id.
-func HostNames(hosts []Host) map[int64]string {
-	base := make(map[int64]string, len(hosts))
-	count := map[string]int{}
-	for _, h := range hosts {
-		n := sanitize(h.Name)
-		if n == "" {
-			n = "host-" + idOf(h.Device)
+// HostName is the Icinga 2 and Nagios object name of h, from its
+// identity alone (see the package documentation): "<MAC as 12 hex
+// digits>-<subnet>" when it has a MAC, else its address. Names never
+// need cutting (at most 12+1+43 characters) and never meet: a MAC name
+// starts with 12 hex digits and a dash, which no IPv4 or IPv6 address
+// does, and the identities the store keeps unique map one to one.
+func HostName(h Host) string {
+	var n string
+	switch mac := sanitize(strings.ReplaceAll(h.MAC, ":", "")); {
+	case mac != "":
+		subnet := sanitize(addrName(h.Subnet.CIDR))
+		if subnet == "" {
+			// Not in a subnet the export read: the subnet's id is
+			// still the device's own.
+			subnet = "subnet" + strconv.FormatInt(h.SubnetID, 10)
 		}
-		base[h.ID] = n
-		count[n]++
+		n = mac + "-" + subnet
+	default:
+		if a, err := netip.ParseAddr(h.IP); err == nil {
+			n = addrName(a.Unmap().String())
+		} else {
+			n = sanitize(addrName(h.IP))
+		}
 	}
+	if n == "" {
+		n = "device-" + strconv.FormatInt(h.ID, 10)
+	}
+	// '_' is HostNames' own, whatever odd MAC or address came in.
+	return strings.ReplaceAll(n, "_", "-")
+}
+
+// HostNames returns the object name of each device id. Names are
+// HostName's; should the store ever hold two devices of one identity
+// (address-keyed devices have no unique index), the one recorded first
+// (lowest id) keeps the name and the others get "_<id>" appended, so
+// neither tool refuses the file and a newer device never renames an
+// older one. No HostName holds a '_', so the suffix meets no other name.
+func HostNames(hosts []Host) map[int64]string {
+	byID := slices.Clone(hosts)
+	slices.SortFunc(byID, func(a, b Host) int { return cmp.Compare(a.ID, b.ID) })
 	out := make(map[int64]string, len(hosts))
-	used := map[string]int64{}
-	for _, h := range hosts {
-		n := base[h.ID]
-		if count[n] > 1 {
-			suffix := "-" + idOf(h.Device)
-			if len(n)+len(suffix) > maxName {
-				n = strings.Trim(n[:maxName-len(suffix)], "-.")
-			}
-			n += suffix
+	used := make(map[string]bool, len(hosts))
+	for _, h := range byID {
+		n := HostName(h)
+		if used[n] {
+			n += "_" + strconv.FormatInt(h.ID, 10)
 		}
-		// A suffixed name can still meet another device's bare name, or
-		// two devices share a MAC across subnets: the id settles it.
-		if _, taken := used[n]; taken {
-			n = fmt.Sprintf("%s-%d", n, h.ID)
-		}
-		used[n] = h.ID
+		used[n] = true
 		out[h.ID] = n
 	}
 	return out
+}
+
+// DisplayName is what people call the device: its name (the admin's,
+// else sysName, else its DNS name), else its address.
+func DisplayName(h Host) string {
+	if h.Name != "" {
+		return h.Name
+	}
+	return h.IP
 }
 
 // sysName is the device's sysName, "" when it never answered SNMP.

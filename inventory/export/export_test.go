@@ -34,15 +34,15 @@ func hostileHosts() []Host {
 			Name: "evil\"; object Host \"pwn\" {\n  address = \"6.6.6.6\" }\n//", Category: typing.Printer,
 			Vendor: "Bro$ther$", Model: "HL;L5100 \\", State: inventory.StateUp,
 			SNMP: snmpOf("v3-lab", "evil\"; object Host \"pwn\" {"), FirstSeen: at, LastSeen: at}},
-		// Two devices both called "ups": both get their MAC appended.
+		// Two devices both called "ups": their MACs tell them apart.
 		{Subnet: office, Device: inventory.Device{ID: 3, SubnetID: 1, IP: "10.0.0.3", MAC: "00:c0:b7:00:00:03",
 			Name: "UPS", Category: typing.Power, Vendor: "APC", Model: "Smart-UPS\t1500\r\n", State: inventory.StateUp,
 			SNMP: snmpOf("public", "UPS"), FirstSeen: at, LastSeen: at}},
 		{Subnet: office, Device: inventory.Device{ID: 4, SubnetID: 1, IP: "10.0.0.4", MAC: "00:c0:b7:00:00:04",
 			Name: "ups", Category: typing.Power, Vendor: "=cmd|' /C calc'!A0", State: inventory.StateUp,
 			SNMP: snmpOf("public", "ups"), FirstSeen: at, LastSeen: at}},
-		// No name, no SNMP, no MAC: named after its address; not a
-		// Prometheus target.
+		// No name, no SNMP, no MAC: named and shown by its address;
+		// not a Prometheus target.
 		{Subnet: lab, Device: inventory.Device{ID: 5, SubnetID: 2, IP: "fd00::5", Category: typing.Unknown,
 			Name: "", Vendor: "\xff\xfeinvalid utf-8", State: inventory.StateUp, FirstSeen: at, LastSeen: at}},
 	}
@@ -121,24 +121,6 @@ func TestPrometheusLabels(t *testing.T) {
 	if _, ok := noAuth[0].Labels["__param_auth"]; ok || noAuth[0].Targets[0] != "10.0.0.1" ||
 		noAuth[0].Labels["__param_module"] != DefaultModule {
 		t.Errorf("defaults: %+v", noAuth[0])
-	}
-}
-
-func TestHostNamesStable(t *testing.T) {
-	hosts := hostileHosts()
-	names := HostNames(hosts)
-	want := map[int64]string{1: "core-sw1", 2: "evil-object-host-pwn-address-6.6.6.6", 3: "ups-00c0b7000003",
-		4: "ups-00c0b7000004", 5: "host-fd00--5"}
-	if diff := cmp.Diff(want, names); diff != "" {
-		t.Errorf("names (-want +got):\n%s", diff)
-	}
-	// The order devices come in does not change anyone's name.
-	rev := make([]Host, len(hosts))
-	for i, h := range hosts {
-		rev[len(hosts)-1-i] = h
-	}
-	if diff := cmp.Diff(names, HostNames(rev)); diff != "" {
-		t.Errorf("reversed order renames (-first +reversed):\n%s", diff)
 	}
 }
 

@@ -104,7 +104,8 @@ func icingaString(s string) string {
 	return b.String()
 }
 
-// WriteIcinga2 writes one Host object per device. Hosts import the
+// WriteIcinga2 writes one Host object per device, named by HostNames
+// and showing DisplayName. Hosts import the
 // template of their category and carry what lanscout knows in vars, so
 // apply rules can match on them (vars.lanscout_snmp_version, say).
 func WriteIcinga2(w io.Writer, hosts []Host, t Templates) error {
@@ -120,9 +121,9 @@ func WriteIcinga2(w io.Writer, hosts []Host, t Templates) error {
 			addr = "address6"
 		}
 		fmt.Fprintf(bw, "  %s = %s\n", addr, icingaString(h.IP))
-		if h.Name != "" {
-			fmt.Fprintf(bw, "  display_name = %s\n", icingaString(h.Name))
-		}
+		// The name people know goes here, never into the object
+		// name, so a rename changes nothing Icinga keys on.
+		fmt.Fprintf(bw, "  display_name = %s\n", icingaString(DisplayName(h)))
 		vars := [][2]string{
 			{"lanscout_id", strconv.FormatInt(h.ID, 10)},
 			{"lanscout_category", string(h.Category)},

@@ -59,8 +59,9 @@ func nagiosValue(s string) string {
 	return strings.TrimRight(strings.TrimSpace(b.String()), " \\")
 }
 
-// WriteNagios writes a host per device, using its category's template
-// and belonging to its category's hostgroup, and the hostgroups.
+// WriteNagios writes a host per device, named by HostNames, using its
+// category's template and belonging to its category's hostgroup, and the
+// hostgroups.
 func WriteNagios(w io.Writer, hosts []Host, n Nagios) error {
 	bw := bufio.NewWriter(w)
 	names := HostNames(hosts)
@@ -81,10 +82,6 @@ func WriteNagios(w io.Writer, hosts []Host, n Nagios) error {
 			n.hostgroup(c), c)
 	}
 	for _, h := range hosts {
-		alias := h.Name
-		if alias == "" {
-			alias = h.IP
-		}
 		fmt.Fprintf(bw, "\ndefine host {\n")
 		line := func(k, v string) {
 			if v = nagiosValue(v); v != "" {
@@ -93,7 +90,10 @@ func WriteNagios(w io.Writer, hosts []Host, n Nagios) error {
 		}
 		line("use", n.Template(h.Category))
 		line("host_name", names[h.ID])
-		line("alias", alias)
+		// The name people know goes into alias and display_name, never
+		// into host_name, so a rename changes nothing Nagios keys on.
+		line("alias", DisplayName(h))
+		line("display_name", DisplayName(h))
 		line("address", h.IP)
 		line("hostgroups", n.hostgroup(h.Category))
 		line("_LANSCOUT_ID", fmt.Sprint(h.ID))
