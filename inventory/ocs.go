@@ -31,6 +31,10 @@ type OCSProlog struct {
 	UserAgent     string
 	AskedSubnetID int64  // the subnet named in the IPDISCOVER option; 0 for none
 	AskedCIDR     string // that subnet, as named
+	// Note, when set, replaces the agent's note: what went differently
+	// from what it was last asked (it never sent the inventory that
+	// should have followed). An empty Note keeps the note as it is.
+	Note string
 }
 
 // OCSInventory is one inventory upload and what its IPDISCOVER section

@@ -59,6 +59,16 @@ func TestOCSAgentState(t *testing.T) {
 		o.ScannedCIDR != "10.88.1.0/24" || o.LastScanID != run.ID || o.Hosts != 11 || o.Ignored != 1 || o.Note != "" {
 		t.Fatalf("state after discovery and a second prolog: %+v", o)
 	}
+	// A prolog's note replaces the note; one without keeps it.
+	if err := s.RecordOCSProlog(ctx, OCSProlog{AgentID: a.ID, UserAgent: ua, Note: "no inventory followed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordOCSProlog(ctx, OCSProlog{AgentID: a.ID, UserAgent: ua}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err = s.OCSAgent(ctx, a.ID); err != nil || o.Note != "no inventory followed" {
+		t.Fatalf("note after a prolog with a note, then one without: %+v %v", o, err)
+	}
 	// The subnet going takes its references, the agent going its row.
 	if err := s.DeleteSubnet(ctx, sn.ID); err != nil {
 		t.Fatal(err)

@@ -14,11 +14,12 @@ func (s *SQLite) RecordOCSProlog(ctx context.Context, p OCSProlog) error {
 		if p.AskedSubnetID != 0 {
 			askedAt = sql.NullInt64{Int64: now, Valid: true}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ocs_agents (agent_id, user_agent, last_prolog, asked_subnet_id, asked_cidr, asked_at)
-			VALUES (?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO ocs_agents (agent_id, user_agent, last_prolog, asked_subnet_id, asked_cidr, asked_at, note)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (agent_id) DO UPDATE SET user_agent = excluded.user_agent, last_prolog = excluded.last_prolog,
-			asked_subnet_id = excluded.asked_subnet_id, asked_cidr = excluded.asked_cidr, asked_at = excluded.asked_at`,
-			p.AgentID, p.UserAgent, now, nullID(p.AskedSubnetID), p.AskedCIDR, askedAt)
+			asked_subnet_id = excluded.asked_subnet_id, asked_cidr = excluded.asked_cidr, asked_at = excluded.asked_at,
+			note = CASE WHEN excluded.note <> '' THEN excluded.note ELSE ocs_agents.note END`,
+			p.AgentID, p.UserAgent, now, nullID(p.AskedSubnetID), p.AskedCIDR, askedAt, p.Note)
 		return err
 	})
 	if err != nil {

@@ -316,6 +316,13 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 		s.log.Warn("ocs: revoked agent told to stop", "agent", a.UID)
 		return ocs.Reply{Response: ocs.Stop}, nil
 	}
+	// Before it is asked again: an elected agent that keeps calling but
+	// never sends the inventory its sweep rides on must fail like any
+	// scanner, and lose its seat, not keep it in silence.
+	silent, err := s.ocsSilentSweep(ctx, a)
+	if err != nil {
+		return ocs.Reply{}, err
+	}
 	if err := s.reelect(ctx, "ocs contact"); err != nil {
 		s.log.Warn("ocs: re-election after a contact failed", "agent", a.UID, "err", err)
 	}
@@ -324,7 +331,7 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 	if err != nil {
 		return ocs.Reply{}, err
 	}
-	p := inventory.OCSProlog{AgentID: a.ID, UserAgent: userAgent}
+	p := inventory.OCSProlog{AgentID: a.ID, UserAgent: userAgent, Note: silent}
 	if asked != nil {
 		prefix := netip.MustParsePrefix(asked.CIDR)
 		reply.Options = append(reply.Options, ocs.IPDiscoverOption(prefix, s.ocs.opts.IPDiscoverLatency))
@@ -334,6 +341,31 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 		return ocs.Reply{}, err
 	}
 	return reply, nil
+}
+
+// ocsSilentSweep reports as a failed scan the sweep the agent was asked
+// for at its last prolog when no inventory came after it (its IpDiscover
+// results come only with one), and returns what it reported, "" when
+// nothing was missing. An inventory at the very instant of the prolog
+// counts as following it.
+func (s *Server) ocsSilentSweep(ctx context.Context, a inventory.Agent) (string, error) {
+	st, err := s.store.OCSAgent(ctx, a.ID)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if st.AskedSubnetID == 0 || st.AskedAt.IsZero() || !st.LastInventory.Before(st.AskedAt) {
+		return "", nil
+	}
+	failure := fmt.Sprintf("asked to sweep %s at %s; no inventory followed", st.AskedCIDR,
+		st.AskedAt.UTC().Format(time.RFC3339))
+	if err := s.reportScanOutcome(ctx, a.ID, st.AskedSubnetID, failure); err != nil {
+		// The contact still counts, and the note still says it.
+		s.log.Warn("ocs: report scan outcome", "agent", a.UID, "subnet", st.AskedCIDR, "err", err)
+	}
+	return failure, nil
 }
 
 // ocsSubnetToAsk picks, among the subnets the election gave the agent,

@@ -536,6 +536,115 @@ func TestOCSElectedAgent(t *testing.T) {
 	}
 }
 
+// TestOCSSilentElectedAgent: an elected OCS agent that keeps calling
+// (PROLOG) but never sends the inventory its IpDiscover results ride on
+// fails a scan at each prolog after the one that asked it, and at the
+// failure limit loses its seat and is no longer asked, saying why; it is
+// not kept elected in silence.
+func TestOCSSilentElectedAgent(t *testing.T) {
+	f := newFixture(t, func(_ *inventory.Options, o *web.Options) {
+		o.OCS = web.OCSOptions{Enabled: true, IPDiscoverLatency: 20}
+		o.Election.ServerNetworks = func() ([]netip.Prefix, error) { return nil, nil }
+	})
+	ctx := context.Background()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: ocsTestSubnet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := ocsSample(t, "inventory-request.xml")
+	start, end := bytes.Index(full, []byte("<IPDISCOVER>")), bytes.Index(full, []byte("</IPDISCOVER>"))+len("</IPDISCOVER>")
+	noDiscovery := append(append([]byte{}, full[:start]...), full[end:]...)
+	prolog := ocsSample(t, "prolog-request.zlib")
+	post := func(body []byte) string {
+		t.Helper()
+		status, _, reply := f.ocs(ocsCall{body: body})
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, reply)
+		}
+		return string(reply)
+	}
+	post(prolog)
+	post(zlibBytes(t, noDiscovery)) // its NICs, for the election
+	option := `<PARAM IPDISC_LAT="20" SCAN_TYPE_IPDISCOVER="ICMP">10.88.1.0</PARAM>`
+	var reply string
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(reply, option); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent was never asked to sweep 10.88.1.0; last reply:\n%s", reply)
+		}
+		reply = post(prolog)
+	}
+	a, err := f.store.AgentByUID(ctx, sampleDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	standing := func() inventory.ScanStanding {
+		t.Helper()
+		in, err := f.store.ElectionInput(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range in.Standings {
+			if st.SubnetID == sn.ID && st.AgentID == a.ID {
+				return st
+			}
+		}
+		return inventory.ScanStanding{}
+	}
+	if s := standing(); s.Failures != 0 || s.Demotions != 0 {
+		t.Fatalf("standing before any silent prolog: %+v", s)
+	}
+	want := "asked to sweep 10.88.1.0/24 at "
+	// Two prologs without an inventory between: two failures; still
+	// elected, it is asked again each time.
+	for i := 1; i <= 2; i++ {
+		reply = post(prolog)
+		s := standing()
+		if s.Failures != i || !strings.Contains(s.LastError, want) || !strings.Contains(s.LastError, "no inventory followed") {
+			t.Fatalf("standing after %d silent prologs: %+v", i, s)
+		}
+		if !strings.Contains(reply, option) {
+			t.Fatalf("not asked again after %d failures (limit 3):\n%s", i, reply)
+		}
+	}
+	// The third: demoted, and no longer asked.
+	reply = post(prolog)
+	if strings.Contains(reply, "IPDISCOVER") {
+		t.Errorf("a demoted agent is still asked to sweep:\n%s", reply)
+	}
+	if s := standing(); s.Demotions != 1 || s.CooldownUntil.IsZero() || !strings.Contains(s.LastError, "no inventory followed") {
+		t.Errorf("standing after three silent prologs: %+v", s)
+	}
+	evs, err := f.store.ElectionEvents(ctx, inventory.ElectionEventQuery{SubnetID: sn.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoted := false
+	for _, ev := range evs {
+		if ev.Kind == "demoted" && ev.AgentID == a.ID && strings.Contains(ev.Reason, "no inventory followed") {
+			demoted = true
+		}
+	}
+	if !demoted {
+		t.Errorf("no demoted event saying why: %+v", evs)
+	}
+	st, err := f.store.OCSAgent(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.AskedSubnetID != 0 || !strings.Contains(st.Note, want) {
+		t.Errorf("OCS state after the demotion %+v", st)
+	}
+	f.user("vera", inventory.RoleViewer)
+	c, _ := f.login("vera", testPassword)
+	resp, err := c.Get(f.ts.URL + "/ocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, "no inventory followed") {
+		t.Errorf("/ocs does not say the agent sent no inventory")
+	}
+}
+
 // TestOCSInventoryMapping: a Windows agent's inventory, synthetic but in
 // its shapes (upper-case MACs, TYPEMIB, a Wi-Fi card, one section per
 // address, "-" for unnamed hosts), maps onto the machine as expected.
