@@ -52,6 +52,7 @@ type Options struct {
 	Monitoring MonitoringOptions // monitoring.go: Prometheus, Icinga/Nagios, webhooks
 	OCS        OCSOptions        // ocs.go: the OCS Inventory agent endpoint
 	Admin      AdminOptions      // admin.go: what the admin pages show, the rules file's types
+	Retention  RetentionOptions  // retention.go: how long tasks, runs, events and the audit log are kept
 }
 
 // Server is the appliance's HTTP side: UI pages, the REST API and the
@@ -118,7 +119,7 @@ func New(opts Options) (*Server, error) {
 	}
 	// gin's mode is process-wide; release mode only silences its debug
 	// printing, which would otherwise go to stdout beside our own logs.
-	for _, init := range []func() error{s.initLive, s.initAgents, s.initElection, s.initWake, s.initMonitoring, s.initOCS} {
+	for _, init := range []func() error{s.initLive, s.initAgents, s.initElection, s.initWake, s.initMonitoring, s.initOCS, s.initRetention} {
 		if err := init(); err != nil {
 			s.jobs.cancel()
 			return nil, err

@@ -59,6 +59,8 @@ README describes each key):
   export:      snmp_exporter modules, /metrics access   (README: Monitoring exports)
   webhooks:    event receivers owned by the file        (README: Webhooks)
   ocs:         the endpoint for OCS Inventory agents    (README: OCS Inventory agents)
+  retention:   how long agent tasks, scan runs, events  (README: Retention)
+               and the audit log are kept
 
 LANSCOUT_ADMIN_PASSWORD sets the first admin's password instead of a random
 one (8 to 72 bytes); it is read only when no user exists.
@@ -85,6 +87,7 @@ type serverConfig struct {
 	Export     exportConfig     `yaml:"export"`     // server_monitoring.go
 	Webhooks   webhooksConfig   `yaml:"webhooks"`   // server_monitoring.go
 	OCS        ocsConfig        `yaml:"ocs"`        // server_ocs.go
+	Retention  retentionConfig  `yaml:"retention"`  // server_retention.go
 }
 
 // deprecatedKey is a key still accepted, so that old files load, that
@@ -122,7 +125,7 @@ type serverDeps struct {
 }
 
 func (cfg *serverConfig) features() []serverFeature {
-	return []serverFeature{&cfg.Agents, &cfg.Election, &cfg.Wake, &cfg.Satellites, &cfg.Export, &cfg.Webhooks, &cfg.OCS}
+	return []serverFeature{&cfg.Agents, &cfg.Election, &cfg.Wake, &cfg.Satellites, &cfg.Export, &cfg.Webhooks, &cfg.OCS, &cfg.Retention}
 }
 
 type snmpConfig struct {
