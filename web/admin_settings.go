@@ -247,32 +247,14 @@ func (s *Server) settingsForm(c *gin.Context) {
 }
 
 // subnetFormDefaults is the subnets page's empty form: the settings'
-// default method and credentials preselected.
+// default method, schedule and credentials preselected.
 func (s *Server) subnetFormDefaults(ctx context.Context) subnetForm {
 	in, err := s.newSubnetInput(ctx)
 	if err != nil {
 		s.log.Warn("read subnet defaults", "err", err)
 		return subnetForm{Method: "auto"}
 	}
-	return subnetForm{Method: in.Method, Credentials: in.Credentials}
-}
-
-// withSubnetDefaults fills what the subnets page's form does not ask
-// (schedule, gone-after) from the settings; the form itself starts from
-// the default method and credentials.
-func (s *Server) withSubnetDefaults(ctx context.Context, sn inventory.Subnet) inventory.Subnet {
-	st, err := s.store.Settings(ctx)
-	if err != nil {
-		s.log.Warn("read subnet defaults", "err", err)
-		return sn
-	}
-	if sn.GoneAfter == 0 {
-		sn.GoneAfter = st.DefaultGoneAfter
-	}
-	if sn.Schedule == (inventory.Schedule{}) {
-		sn.Schedule = st.DefaultSchedule
-	}
-	return sn
+	return formOf(in)
 }
 
 // credentialChoices lists the credentials a subnet form offers; a failure

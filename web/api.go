@@ -232,7 +232,7 @@ func (in subnetInput) subnet() (inventory.Subnet, error) {
 	if in.Schedule.Every != "" {
 		d, err := time.ParseDuration(in.Schedule.Every)
 		if err != nil {
-			return sn, fmt.Errorf("schedule.every %q is not a duration such as 30m or 6h", in.Schedule.Every)
+			return sn, fmt.Errorf("%w: schedule.every %q is not a duration such as 30m or 6h", inventory.ErrInvalid, in.Schedule.Every)
 		}
 		sn.Schedule.Every = d
 	}
@@ -282,17 +282,11 @@ func (s *Server) apiCreateSubnet(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	sn, err := in.subnet()
-	if err != nil {
-		apiError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	sn, err = s.store.CreateSubnet(c.Request.Context(), sn)
+	sn, err := s.addSubnet(c, in)
 	if err != nil {
 		s.storeError(c, err)
 		return
 	}
-	s.audit(c, "subnet.create", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)
 	c.Header("Location", fmt.Sprintf("/api/v1/subnets/%d", sn.ID))
 	c.JSON(http.StatusCreated, s.viewSubnet(c.Request.Context(), sn))
 }
@@ -311,21 +305,10 @@ func (s *Server) apiUpdateSubnet(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	sn, err := in.subnet()
-	if err != nil {
-		apiError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	sn.ID = id
-	sn, err = s.store.UpdateSubnet(c.Request.Context(), sn)
+	sn, err := s.saveSubnet(c, id, in)
 	if err != nil {
 		s.storeError(c, err)
 		return
-	}
-	s.audit(c, "subnet.update", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)
-	// Policy and max scanners are the election's input (election.go).
-	if err := s.reelect(c.Request.Context(), "subnet "+sn.CIDR+" updated"); err != nil {
-		s.log.Warn("reelect after a subnet update", "subnet", sn.CIDR, "err", err)
 	}
 	c.JSON(http.StatusOK, s.viewSubnet(c.Request.Context(), sn))
 }
@@ -335,25 +318,10 @@ func (s *Server) apiDeleteSubnet(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.runningRun(c.Request.Context(), id) != 0 {
-		apiError(c, http.StatusConflict, "a scan of this subnet is running; wait for it to end")
-		return
-	}
-	sn, err := s.store.Subnet(c.Request.Context(), id)
-	if err != nil {
+	if _, err := s.removeSubnet(c, id); err != nil {
 		s.storeError(c, err)
 		return
 	}
-	if err := s.dismissIfAuto(c.Request.Context(), sn, principalOf(c).actor()); err != nil {
-		s.storeError(c, err)
-		return
-	}
-	if err := s.store.DeleteSubnet(c.Request.Context(), id); err != nil {
-		s.storeError(c, err)
-		return
-	}
-	s.audit(c, "subnet.delete", fmt.Sprintf("subnet/%d", id), sn.CIDR)
-	s.subnetDeleted(c.Request.Context(), sn)
 	c.Status(http.StatusNoContent)
 }
 

@@ -30,6 +30,7 @@ type subnetPageData struct {
 	Recent       []inventory.Device // most recently seen
 	DevicesTotal int
 	CanScan      bool
+	CanEdit      bool // admins: edit and delete
 	Notice       string
 	// EventsURL is the stream a running scan's progress comes from.
 	EventsURL string
@@ -73,9 +74,13 @@ func (s *Server) subnetPage(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	d := subnetPageData{Subnet: sn, Counts: inventory.SubnetCounts{SubnetID: sn.ID},
-		CanScan: principalOf(c).Role.Allows(inventory.RoleOperator) && sn.Policy != inventory.ScanDeny}
-	if c.Query("done") == "scan" {
+		CanScan: principalOf(c).Role.Allows(inventory.RoleOperator) && sn.Policy != inventory.ScanDeny,
+		CanEdit: principalOf(c).Role.Allows(inventory.RoleAdmin)}
+	switch c.Query("done") {
+	case "scan":
 		d.Notice = "Scan started."
+	case "saved":
+		d.Notice = "Subnet saved."
 	}
 	counts, err := s.store.SubnetCounts(ctx)
 	if err != nil {

@@ -96,7 +96,7 @@ func (s *Server) render(c *gin.Context, status int, page string, data any) {
 var pageTitles = map[string]string{
 	"login.html": "Log in", "dashboard.html": "Dashboard", "devices.html": "Devices",
 	"subnets.html": "Subnets", "status.html": "", "device.html": "Device",
-	"subnet.html": "Subnet", "subnet_map.html": "IP map",
+	"subnet.html": "Subnet", "subnet_map.html": "IP map", "subnet_edit.html": "Edit subnet",
 	"agents.html": "Agents", "agent.html": "Agent", "enrollment_keys.html": "Enrollment keys",
 	"monitoring.html": "Monitoring",
 }
@@ -126,23 +126,6 @@ func (s *Server) static(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=3600")
 	c.Data(http.StatusOK, ct, b)
-}
-
-// Dashboard.
-
-type dashboardData struct {
-	inventory.Dashboard
-	Chart barChart
-	Days  dayChart // devices discovered per day (svg_charts.go)
-}
-
-func (s *Server) dashboardPage(c *gin.Context) {
-	db, err := s.store.Dashboard(c.Request.Context())
-	if err != nil {
-		s.pageError(c, err)
-		return
-	}
-	s.render(c, http.StatusOK, "dashboard.html", dashboardData{Dashboard: db, Chart: categoryChart(db.ByCategory), Days: newDayChart(db.NewPerDay)})
 }
 
 func (s *Server) pageError(c *gin.Context, err error) {
@@ -200,6 +183,8 @@ type devicesData struct {
 	Subnets    []inventory.Subnet
 	SubnetCIDR map[int64]string
 	Categories []typing.Category
+	// Vendors are the known vendors the vendor filter suggests.
+	Vendors    []string
 	Error      string
 	Prev, Next string
 	Columns    []column
@@ -260,6 +245,10 @@ func (s *Server) devicesPage(c *gin.Context) {
 	for _, sn := range subnets {
 		d.SubnetCIDR[sn.ID] = sn.CIDR
 	}
+	// Suggestions only: without them the filter still takes a typed name.
+	if d.Vendors, err = s.store.Vendors(ctx, maxVendorChoices); err != nil {
+		s.log.Warn("list device vendors", "err", err)
+	}
 	q, page, err := deviceQuery(c, 50)
 	d.Query, d.Page = q, page
 	d.Columns, d.SortParam = deviceColumns(c, q), c.Query("sort")
@@ -292,24 +281,26 @@ func (s *Server) devicesPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "devices.html", d)
 }
 
+// maxVendorChoices bounds the vendor filter's suggestions: a datalist
+// of thousands helps nobody.
+const maxVendorChoices = 500
+
 // Subnets.
 
 type subnetsData struct {
 	Rows    []inventory.SubnetCoverage
 	Running map[int64]bool
 	Next    map[int64]time.Time // zero: on demand
-	Form    subnetForm
-	Errors  map[string]string
-	Notice  string
-	CanEdit bool
-	CanScan bool
+	// Scanners are who scans each subnet (subnetElection): elected agents,
+	// else the satellite or the server that would.
+	Scanners map[int64][]ScannerView
+	Form     subnetForm
+	Errors   map[string]string
+	Notice   string
+	CanEdit  bool
+	CanScan  bool
 	// AllCredentials are the SNMP credentials the form offers (admins).
 	AllCredentials []inventory.Credential
-}
-
-type subnetForm struct {
-	CIDR, Name, Site, Method string
-	Credentials              []string // SNMP credential names, in order
 }
 
 func (s *Server) subnetsPage(c *gin.Context) {
@@ -317,6 +308,8 @@ func (s *Server) subnetsPage(c *gin.Context) {
 	switch c.Query("done") {
 	case "created":
 		notice = "Subnet created."
+	case "deleted":
+		notice = "Subnet deleted, with its devices."
 	case "scan":
 		notice = "Scan started. Reload to see devices arrive."
 	}
@@ -330,7 +323,8 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 		return
 	}
 	p := principalOf(c)
-	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Next: map[int64]time.Time{}, Form: form, Errors: errs, Notice: notice,
+	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Next: map[int64]time.Time{}, Scanners: map[int64][]ScannerView{},
+		Form: form, Errors: errs, Notice: notice,
 		CanEdit: p.Role.Allows(inventory.RoleAdmin), CanScan: p.Role.Allows(inventory.RoleOperator)}
 	if d.CanEdit {
 		d.AllCredentials = s.credentialChoices(c.Request.Context())
@@ -345,33 +339,16 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 		if r.Subnet.Policy != inventory.ScanDeny {
 			d.Next[r.Subnet.ID] = r.Subnet.Schedule.Next(last, now, time.Local)
 		}
+		// The election is read from memory; a failure only leaves the
+		// cell empty, as the subnet page does.
+		el, err := s.subnetElection(c.Request.Context(), r.Subnet.ID)
+		if err != nil {
+			s.log.Warn("subnet election", "subnet", r.Subnet.CIDR, "err", err)
+			continue
+		}
+		d.Scanners[r.Subnet.ID] = el.Scanners
 	}
 	s.render(c, status, "subnets.html", d)
-}
-
-func (s *Server) createSubnetForm(c *gin.Context) {
-	form := subnetForm{CIDR: strings.TrimSpace(c.PostForm("cidr")), Name: c.PostForm("name"),
-		Site: c.PostForm("site"), Method: c.PostForm("method"), Credentials: c.PostFormArray("credentials")}
-	errs := map[string]string{}
-	if _, err := inventory.ParseCIDR(form.CIDR); err != nil {
-		errs["cidr"] = strings.TrimPrefix(err.Error(), inventory.ErrInvalid.Error()+": ")
-	}
-	if len(errs) == 0 {
-		sn, err := s.store.CreateSubnet(c.Request.Context(), s.withSubnetDefaults(c.Request.Context(), inventory.Subnet{CIDR: form.CIDR, Name: form.Name,
-			Site: form.Site, Method: form.Method, Credentials: form.Credentials}))
-		switch {
-		case err == nil:
-			s.audit(c, "subnet.create", fmt.Sprintf("subnet/%d", sn.ID), sn.CIDR)
-			c.Redirect(http.StatusSeeOther, "/subnets?done=created")
-			return
-		case errors.Is(err, inventory.ErrConflict), errors.Is(err, inventory.ErrInvalid):
-			errs["form"] = plainError(err)
-		default:
-			s.pageError(c, err)
-			return
-		}
-	}
-	s.renderSubnets(c, http.StatusBadRequest, form, errs, "")
 }
 
 func (s *Server) scanSubnetForm(c *gin.Context) {

@@ -183,9 +183,13 @@ func (s *Server) routes(e *gin.Engine) {
 	ui.GET("/subnets", s.subnetsPage)
 	ui.POST("/subnets", s.requireRole(inventory.RoleAdmin), s.createSubnetForm)
 	ui.POST("/subnets/:id/scan", s.requireRole(inventory.RoleOperator), s.scanSubnetForm)
+	ui.GET("/subnets/:id/edit", s.requireRole(inventory.RoleAdmin), s.editSubnetPage)
+	ui.POST("/subnets/:id/edit", s.requireRole(inventory.RoleAdmin), s.editSubnetForm)
+	ui.POST("/subnets/:id/delete", s.requireRole(inventory.RoleAdmin), s.deleteSubnetForm)
 
 	api := e.Group("/api/v1", s.requireAPI)
 	api.GET("/me", s.apiMe)
+	api.GET("/dashboard", s.apiDashboard)
 	api.GET("/devices", s.apiDevices)
 	api.GET("/devices.csv", s.apiDevicesCSV)
 	api.GET("/devices.json", s.apiDevicesJSON)
