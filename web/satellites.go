@@ -180,10 +180,14 @@ func (s *Server) scanViaSatellite(ctx context.Context, sn inventory.Subnet) (dis
 	return dispatched{Scanner: by, Run: run}, true, nil
 }
 
-// runSatelliteScan runs the remote scan and stores what it reports.
+// runSatelliteScan runs the remote scan and stores each device as its
+// line arrives (a device sent again with late details is stored again,
+// as the server's own scans do), then the run's end: also when the stream
+// breaks, as a failed run that keeps what arrived.
 func (s *Server) runSatelliteScan(sat inventory.Satellite, cfg satellite.Config, req satellite.ScanRequest, sn inventory.Subnet, run inventory.ScanRun) {
 	ctx := s.jobs.ctx
 	log := s.log.With("subnet", sn.CIDR, "scan", run.ID, "satellite", sat.Name)
+	cfg.Logger = log
 	log.Info("satellite scan started")
 	var recordErr error
 	report, err := satellite.Scan(ctx, cfg, req, func(d scan.Device) {

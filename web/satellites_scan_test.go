@@ -28,7 +28,7 @@ func TestLanscoutHelperProcess(t *testing.T) {
 }
 
 // TestSatelliteScan: "Scan now" on a subnet served by a satellite with
-// lanscout installed runs `lanscout scan --format json` there over SSH and
+// lanscout installed runs `lanscout scan --format jsonl` there over SSH and
 // stores what it found under a run whose scanner is the satellite.
 // Everything is on loopback: the satellite is a real sshd on 127.0.0.1,
 // the subnet 127.0.0.0/30, scanned with TCP connects.
