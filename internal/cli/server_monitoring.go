@@ -18,8 +18,8 @@ import (
 //
 //	export:
 //	  prometheus:
-//	    modules: {switch: if_mib, router: if_mib, printer: printer_mib, power: ups_mib}
-//	    default_module: if_mib
+//	    modules: {power: apcups}       # else each category's own (export.CategoryModule)
+//	    default_module: ""             # set: every category modules leaves out
 //	    credential_modules:            # snmp_exporter < 0.23: module per category and credential
 //	      "*": {office: if_mib_office}
 //	    auths: {office: office_v2}     # lanscout credential -> snmp_exporter auth (0.23+)

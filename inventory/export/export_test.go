@@ -124,6 +124,40 @@ func TestPrometheusLabels(t *testing.T) {
 	}
 }
 
+func TestDefaultModules(t *testing.T) {
+	// Without settings: a module of snmp_exporter's snmp.yml that suits
+	// the category, interfaces for network gear and the rest.
+	want := map[typing.Category]string{
+		typing.Router: "if_mib", typing.Switch: "if_mib", typing.Firewall: "if_mib", typing.Wireless: "if_mib",
+		typing.LoadBalancer: "if_mib", typing.Printer: "printer_mib", typing.Power: "ups_mib",
+		typing.Storage: "hrStorage", typing.Server: "hrStorage", typing.Workstation: "hrStorage",
+		typing.Management: "if_mib", typing.Phone: "if_mib", typing.Camera: "if_mib",
+		typing.Environment: "if_mib", typing.Other: "if_mib", typing.Unknown: "if_mib",
+	}
+	got := map[typing.Category]string{}
+	for _, c := range typing.Categories {
+		got[c] = Prometheus{}.Module(c, "public")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("built-in modules (-want +got):\n%s", diff)
+	}
+	// Settings win: a category's module, then default_module for every
+	// category left out (as before there were built-in ones).
+	p := Prometheus{Modules: map[typing.Category]string{typing.Power: "apcups"}, DefaultModule: "system"}
+	for cat, want := range map[typing.Category]string{typing.Power: "apcups", typing.Printer: "system", typing.Switch: "system"} {
+		if got := p.Module(cat, ""); got != want {
+			t.Errorf("%s: module %q, want %q", cat, got, want)
+		}
+	}
+	p = Prometheus{Modules: map[typing.Category]string{typing.Printer: "my_printer"}}
+	if got := p.Module(typing.Printer, ""); got != "my_printer" {
+		t.Errorf("printer: module %q, want my_printer", got)
+	}
+	if got := p.Module(typing.Power, ""); got != "ups_mib" {
+		t.Errorf("power: module %q, want the built-in ups_mib", got)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -11,8 +11,29 @@ import (
 )
 
 // DefaultModule is snmp_exporter's own default module name, used for a
-// category no setting names.
+// category no setting names and that has no module of its own in
+// CategoryModule.
 const DefaultModule = "if_mib"
+
+// CategoryModule is the module a category is polled with when the
+// settings name none: a module of snmp_exporter's own snmp.yml (as of
+// 0.30) that suits what such a device is, so that a printer's supplies
+// and a UPS's battery are polled without configuration, not only their
+// interfaces. Network gear, and whatever has no standard MIB of its own
+// (cameras, phones, BMCs, unknown devices), gets DefaultModule, the
+// interface counters every agent has. Vendor modules (apcups, dell, ...)
+// are left to the settings: a category spans vendors.
+func CategoryModule(cat typing.Category) string {
+	switch cat {
+	case typing.Printer:
+		return "printer_mib" // RFC 3805 Printer-MIB: supplies, covers, alerts
+	case typing.Power:
+		return "ups_mib" // RFC 1628 UPS-MIB, which UPS cards of most vendors answer (snmp_exporter 0.30+)
+	case typing.Server, typing.Storage, typing.Workstation:
+		return "hrStorage" // HOST-RESOURCES-MIB storage: disks and memory
+	}
+	return DefaultModule
+}
 
 // AnyCategory in a credential module mapping applies to every category
 // without its own entry.
@@ -23,8 +44,8 @@ type Prometheus struct {
 	// Modules maps a category to the snmp_exporter module that polls it
 	// (switches if_mib, printers a printer module, ...).
 	Modules map[typing.Category]string `yaml:"modules" json:"modules"`
-	// DefaultModule is the module of categories Modules leaves out;
-	// "" means DefaultModule (if_mib).
+	// DefaultModule is the module of every category Modules leaves out;
+	// "" means each category's CategoryModule.
 	DefaultModule string `yaml:"default_module" json:"default_module"`
 	// CredentialModules maps a category (or "*") and the name of the
 	// lanscout credential that answered to a module. snmp_exporter before
@@ -84,7 +105,10 @@ func validCategory(s string) bool {
 }
 
 // Module returns the module for a device of category cat that answered
-// with the credential named cred.
+// with the credential named cred: a credential module, else the
+// category's module, else the default module, else CategoryModule. A
+// default_module set by an admin thus still covers every category it
+// did before CategoryModule existed.
 func (p Prometheus) Module(cat typing.Category, cred string) string {
 	if cred != "" {
 		if m := p.CredentialModules[string(cat)][cred]; m != "" {
@@ -100,7 +124,7 @@ func (p Prometheus) Module(cat typing.Category, cred string) string {
 	if p.DefaultModule != "" {
 		return p.DefaultModule
 	}
-	return DefaultModule
+	return CategoryModule(cat)
 }
 
 // Auth returns the snmp_exporter auth name for a lanscout credential.
