@@ -4,10 +4,11 @@ package cli
 // the real election listens on the lab LAN; three `lanscout agent`
 // processes (this binary, re-executed) run in namespaces of their own, two
 // on the hosts' /24 and one on a second /24, and speak to it over real TLS
-// with a pinned fingerprint. Each subnet gets one scanner; the elected
-// agent's ARP sweep finds the lab hosts, recorded as found by that agent;
-// when it stops, the other agent of its subnet takes over within
-// max-alive; an agent with a revoked key is refused.
+// with a pinned fingerprint. Each subnet gets one scanner, or two when an
+// admin sets subnet A to two; the elected agent's ARP sweep finds the lab
+// hosts, recorded as found by that agent; when it stops, the other agent
+// of its subnet takes over within max-alive; an agent with a revoked key
+// is refused.
 
 import (
 	"context"
@@ -279,6 +280,40 @@ func TestLabAgents(t *testing.T) {
 	if got := elected(snB); got[0] != "b1" {
 		t.Errorf("subnet B scanner %v, want b1 (the only agent there)", got)
 	}
+	// Each subnet gets exactly its configured number: subnet A set to
+	// two scanners seats both its agents, B keeps its one.
+	adminTok, _, err := store.CreateAPIToken(ctx, "lab-admin", inventory.RoleAdmin, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setMax := func(sn inventory.Subnet, n int) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]int{"max_scanners": n})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPut, fmt.Sprintf("%s/api/v1/subnets/%d/election", ts.URL, sn.ID),
+			strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+adminTok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("set subnet %s to %d scanners: %d", sn.CIDR, n, resp.StatusCode)
+		}
+	}
+	setMax(snA, 2)
+	waitUntil("two scanners in subnet A", 30*time.Second, func() bool { return len(elected(snA)) == 2 })
+	if got, gotB := elected(snA), elected(snB); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"a1", "a2"}) ||
+		!slices.Equal(gotB, []string{"b1"}) {
+		t.Errorf("with A set to 2 scanners: A %v, B %v; want [a1 a2] and [b1]", got, gotB)
+	}
+	setMax(snA, 1)
+	waitUntil("one scanner in subnet A again", 30*time.Second, func() bool { return len(elected(snA)) == 1 })
+	if got := elected(snB); !slices.Equal(got, []string{"b1"}) {
+		t.Errorf("subnet B scanners %v, want [b1]", got)
+	}
+
 	scannerA := elected(snA)[0]
 	if scannerA != "a1" && scannerA != "a2" {
 		t.Fatalf("subnet A scanner %q", scannerA)
