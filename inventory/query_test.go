@@ -50,6 +50,12 @@ func TestDeviceQueries(t *testing.T) {
 		{"search MAC vendor", DeviceQuery{Search: "polycom"}, 1, "10.10.1.9"},
 		{"search DNS name", DeviceQuery{Search: "phone-9.example"}, 1, "10.10.1.9"},
 		{"wildcards are literal", DeviceQuery{Search: "%"}, 0, ""},
+		// The index's MATCH phrase must keep substring semantics.
+		{"search across a space", DeviceQuery{Search: "cisco ws-c37"}, 1, "10.10.0.100"},
+		{"search inside a word", DeviceQuery{Search: "ost-0"}, 9, "10.10.0.1"},
+		{"double quotes are literal", DeviceQuery{Search: `"core-sw"`}, 0, ""},
+		{"a double quote inside", DeviceQuery{Search: `core"sw`}, 0, ""},
+		{"MAC with colons or its hex, uppercase", DeviceQuery{Search: "AB:CD:EF"}, 1, "10.10.0.100"},
 		{"category", DeviceQuery{Category: typing.Switch}, 1, "10.10.0.100"},
 		{"subnet", DeviceQuery{SubnetID: b.ID}, 1, "10.10.1.9"},
 		{"vendor exact, any case", DeviceQuery{Vendor: "dell"}, 30, "10.10.0.1"},
