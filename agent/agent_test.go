@@ -66,8 +66,9 @@ func TestCollect(t *testing.T) {
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Errorf("Collect:\n got %+v\nwant %+v", got, want)
 	}
-	if wantBoot := now.Add(-12345670 * time.Millisecond).Truncate(time.Minute); !inv.Boot.Equal(wantBoot) {
-		t.Errorf("boot %v, want %v", inv.Boot, wantBoot)
+	// The kernel's btime, not the clock less the uptime.
+	if wantBoot := time.Date(2026, 11, 22, 3, 34, 14, 0, time.UTC); !inv.Boot.Equal(wantBoot) {
+		t.Errorf("boot %v, want %v (btime of /proc/stat)", inv.Boot, wantBoot)
 	}
 	nics := fmt.Sprint(inv.NICs)
 	for _, w := range []string{"{lo  virtual unknown [127.0.0.1/8] 65536 loopback}", "{eth0 52:54:00:12:34:56 wired up [10.0.0.23/24] 1500 }",
@@ -83,6 +84,56 @@ func TestCollect(t *testing.T) {
 	}
 	if other := c.Collect("1.2.4"); other.Hash == inv.Hash {
 		t.Error("hash unchanged after the version changed")
+	}
+}
+
+// TestCollectBootStable: the boot time, which the inventory hash counts,
+// does not move with the instant it is read. The clock and the uptime
+// are read a few milliseconds apart; at 07:00:45.67 the clock less the
+// uptime (12345.67s) is 03:35:00 exactly, where a boot time derived from
+// them and cut to the minute flips between 03:34 and 03:35 from one
+// report to the next. The kernel's btime does not. Without /proc/stat
+// (not Linux, or a fake tree) it is derived from the uptime and rounded
+// to bootStep.
+func TestCollectBootStable(t *testing.T) {
+	noStat := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(noStat, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	up, err := os.ReadFile(filepath.Join("testdata", "root", "proc", "uptime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(noStat, "proc", "uptime"), up, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	edge := time.Date(2026, 11, 22, 7, 0, 45, 670_000_000, time.UTC)
+	quiet := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, root string
+		at         time.Time
+		boot       time.Time
+	}{
+		{"btime", filepath.Join("testdata", "root"), edge, time.Date(2026, 11, 22, 3, 34, 14, 0, time.UTC)},
+		// 07:00 less 12345.67s is 03:34:14.33.
+		{"uptime", noStat, quiet, time.Date(2026, 11, 22, 3, 30, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hashes []string
+			for _, d := range []time.Duration{-time.Millisecond, 0, time.Millisecond} {
+				now := tc.at.Add(d)
+				c := Collector{Root: tc.root, Now: func() time.Time { return now },
+					Interfaces: func() ([]NetIf, error) { return nil, nil }}
+				inv := c.Collect("1.2.3")
+				if !inv.Boot.Equal(tc.boot) {
+					t.Errorf("read at %v: boot %v, want %v", now, inv.Boot, tc.boot)
+				}
+				hashes = append(hashes, inv.Hash)
+			}
+			if len(slices.Compact(slices.Clone(hashes))) != 1 {
+				t.Errorf("hash changed with the instant it was read: %v", hashes)
+			}
+		})
 	}
 }
 

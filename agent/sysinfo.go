@@ -75,16 +75,52 @@ func (c Collector) Collect(version string) protocol.Inventory {
 	if f := strings.Fields(c.readTrim("/proc/uptime")); len(f) > 0 {
 		if up, err := strconv.ParseFloat(f[0], 64); err == nil {
 			inv.UptimeS = int64(up)
-			// Boot time is what stays put between reports; rounded, so
-			// clock steps of a second do not count as a change.
-			inv.Boot = now().Add(-time.Duration(up * float64(time.Second))).Truncate(time.Minute).UTC()
+			// Without the kernel's own boot time, one derived from the
+			// uptime: it moves by the milliseconds between the two
+			// readings, so rounding it to a coarse step keeps it from
+			// flipping (and re-sending the inventory) on every report
+			// unless the boot fell within those milliseconds of a step's
+			// middle.
+			inv.Boot = now().Add(-time.Duration(up * float64(time.Second))).Round(bootStep).UTC()
 		}
+	}
+	// Boot time is what stays put between reports, and the hash counts
+	// it: the kernel's btime (Linux), to the second, does not depend on
+	// when it is read.
+	if bt, ok := c.bootTime(); ok {
+		inv.Boot = bt
 	}
 	inv.NICs = c.nics()
 	inv.Gateways = c.gateways()
 	inv.DNS, inv.DNSSearch = c.resolvConf()
 	inv.Hash = InventoryHash(inv)
 	return inv
+}
+
+// bootStep rounds a boot time derived from the uptime.
+const bootStep = 10 * time.Minute
+
+// bootTime reads the boot time from the btime line of /proc/stat.
+func (c Collector) bootTime() (time.Time, bool) {
+	f, err := os.Open(c.path("/proc/stat"))
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20) // the intr line is long
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || k != "btime" {
+			continue
+		}
+		sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || sec <= 0 {
+			return time.Time{}, false
+		}
+		return time.Unix(sec, 0).UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // InventoryHash hashes what an inventory says, leaving out the hash

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,6 +60,17 @@ type Config struct {
 	// Dial opens the TCP connection; default a net.Dialer. Tests dial
 	// from inside a network namespace with it.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Logger hears what the caller should know but is no error (a scan
+	// that fell back to an older format); default discards.
+	Logger *slog.Logger
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
 }
 
 // HostPort is the address dialled.

@@ -159,14 +159,22 @@ func TestBatches(t *testing.T) {
 }
 
 func TestScanCommand(t *testing.T) {
-	got, err := ScanCommand(ScanRequest{Target: netip.MustParsePrefix("10.9.1.7/24"), Method: "arp", Credentials: []byte("x")})
-	if want := "lanscout scan --format json --method arp --credentials /dev/stdin 10.9.1.0/24"; err != nil || got != want {
-		t.Errorf("ScanCommand = %q, %v; want %q", got, err, want)
+	req := ScanRequest{Target: netip.MustParsePrefix("10.9.1.7/24"), Method: "arp", Credentials: []byte("x")}
+	for format, want := range map[string]string{
+		FormatStream: "lanscout scan --format jsonl --method arp --credentials /dev/stdin 10.9.1.0/24",
+		FormatReport: "lanscout scan --format json --method arp --credentials /dev/stdin 10.9.1.0/24",
+	} {
+		if got, err := ScanCommand(req, format); err != nil || got != want {
+			t.Errorf("ScanCommand(%s) = %q, %v; want %q", format, got, err, want)
+		}
 	}
-	if _, err := ScanCommand(ScanRequest{Target: netip.MustParsePrefix("10.9.1.0/24"), Method: "arp;reboot"}); err == nil {
+	if _, err := ScanCommand(req, "csv;reboot"); err == nil {
+		t.Error("bad format accepted")
+	}
+	if _, err := ScanCommand(ScanRequest{Target: netip.MustParsePrefix("10.9.1.0/24"), Method: "arp;reboot"}, FormatStream); err == nil {
 		t.Error("bad method accepted")
 	}
-	if _, err := ScanCommand(ScanRequest{}); err == nil {
+	if _, err := ScanCommand(ScanRequest{}, FormatStream); err == nil {
 		t.Error("no target accepted")
 	}
 }

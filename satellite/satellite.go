@@ -234,15 +234,26 @@ type ScanRequest struct {
 // scanMethods are the methods a remote scan may be asked for.
 var scanMethods = map[string]bool{"": true, "auto": true, "arp": true, "icmp": true, "tcp": true, "snmp": true}
 
-// ScanCommand is the command line Scan runs.
-func ScanCommand(req ScanRequest) (string, error) {
+// Scan formats: jsonl streams devices as they are identified; json is
+// one document at the end, all that lanscout releases before jsonl know.
+const (
+	FormatStream = "jsonl"
+	FormatReport = "json"
+)
+
+// ScanCommand is the command line Scan runs with format (FormatStream, or
+// FormatReport for an older lanscout).
+func ScanCommand(req ScanRequest, format string) (string, error) {
 	if !req.Target.IsValid() {
 		return "", errors.New("scan: no target")
 	}
 	if !scanMethods[req.Method] {
 		return "", fmt.Errorf("scan: method %q: want auto, arp, icmp, tcp or snmp", req.Method)
 	}
-	words := []string{"lanscout", "scan", "--format", "json"}
+	if format != FormatStream && format != FormatReport {
+		return "", fmt.Errorf("scan: format %q: want %s or %s", format, FormatStream, FormatReport)
+	}
+	words := []string{"lanscout", "scan", "--format", format}
 	if req.Method != "" {
 		words = append(words, "--method", req.Method)
 	}
@@ -253,13 +264,25 @@ func ScanCommand(req ScanRequest) (string, error) {
 	return strings.Join(words, " "), nil
 }
 
-// Scan runs `lanscout scan --format json TARGET` on the satellite and
-// calls device for every device of its report, in order, then returns the
-// report. The report is one JSON document that lanscout writes when its
-// scan ends, so devices arrive together at the end of the scan.
+// FallbackWarning is the report warning of a scan that Scan had to run
+// with --format json because the satellite's lanscout predates jsonl.
+const FallbackWarning = "the satellite's lanscout does not know --format jsonl (an older release): " +
+	"ran --format json instead, so devices arrived only when its scan ended; upgrade it to stream them"
+
+// Scan runs `lanscout scan --format jsonl TARGET` on the satellite and
+// calls device for every device line as it arrives, from one goroutine at
+// a time; a device can come twice, the second time with details learnt
+// late in the scan (reverse DNS names). It returns the report: the
+// devices, one per address, with the summary's statistics.
+//
+// When the stream breaks (the connection drops, the command dies) the
+// report still holds every device that arrived, with Incomplete set, and
+// the error says what broke. An older lanscout that rejects the format is
+// asked once more with --format json: its devices come at the end, the
+// report carries FallbackWarning, and cfg.Logger is told.
 func Scan(ctx context.Context, cfg Config, req ScanRequest, device func(scan.Device)) (*scan.Report, error) {
 	cfg.defaults()
-	cmd, err := ScanCommand(req)
+	cmd, err := ScanCommand(req, FormatStream)
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +291,78 @@ func Scan(ctx context.Context, cfg Config, req ScanRequest, device func(scan.Dev
 		return nil, err
 	}
 	defer c.Close()
+	report, lines, err := c.scanStream(ctx, cmd, req, device)
+	if err == nil || lines > 0 || !rejectsFormat(err) {
+		return report, err
+	}
+	cfg.logger().Warn("satellite's lanscout does not stream scans: running --format json", "satellite", cfg.Name,
+		"address", cfg.HostPort(), "err", err)
+	if cmd, err = ScanCommand(req, FormatReport); err != nil {
+		return nil, err
+	}
+	report, err = c.scanReport(ctx, cmd, req, device)
+	if report != nil {
+		report.Warnings = append(report.Warnings, FallbackWarning)
+	}
+	return report, err
+}
+
+// rejectsFormat tells an older lanscout's answer to --format jsonl: a
+// usage error (exit 2) about the format, before it scanned anything.
+func rejectsFormat(err error) bool {
+	var ee *ExitError
+	return errors.As(err, &ee) && ee.Status == 2 && strings.Contains(ee.Stderr, "--format") &&
+		strings.Contains(ee.Stderr, FormatStream)
+}
+
+// scanStream runs cmd, which writes jsonl, handing devices on as they
+// arrive. lines counts the device lines read, so that a failure before
+// any output can be told from one in the middle of the scan.
+func (c *Client) scanStream(ctx context.Context, cmd string, req ScanRequest, device func(scan.Device)) (*scan.Report, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	var report *scan.Report
+	var readErr error
+	lines := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		report, readErr = scan.ReadStream(pr, func(d scan.Device) {
+			lines++
+			if device != nil {
+				device(d)
+			}
+		})
+		if readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF) {
+			// Garbage: what follows cannot be trusted either.
+			cancel()
+		}
+		// Drain the rest so that the command's output never blocks.
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	var stdin io.Reader
+	if req.Credentials != nil {
+		stdin = bytes.NewReader(req.Credentials)
+	}
+	runErr := c.run(ctx, c.cfg.ScanTimeout, cmd, stdin, pw)
+	pw.Close()
+	<-done
+	switch {
+	case readErr != nil && runErr != nil && errors.Is(readErr, io.ErrUnexpectedEOF):
+		// The command failed, which is why the stream stopped short.
+		return report, lines, fmt.Errorf("%w (devices received before: %d)", runErr, len(report.Devices))
+	case readErr != nil:
+		return report, lines, fmt.Errorf("%s: %w", c.cfg.label(), readErr)
+	}
+	// lanscout exits 130 on interrupt and 1 when a sweep fails part-way,
+	// and still writes its summary.
+	return report, lines, runErr
+}
+
+// scanReport runs cmd, which writes one JSON report at the end, and hands
+// its devices on once it is read.
+func (c *Client) scanReport(ctx context.Context, cmd string, req ScanRequest, device func(scan.Device)) (*scan.Report, error) {
 	pr, pw := io.Pipe()
 	var report *scan.Report
 	var readErr error
@@ -282,28 +377,19 @@ func Scan(ctx context.Context, cfg Config, req ScanRequest, device func(scan.Dev
 	if req.Credentials != nil {
 		stdin = bytes.NewReader(req.Credentials)
 	}
-	runErr := c.run(ctx, cfg.ScanTimeout, cmd, stdin, pw)
+	runErr := c.run(ctx, c.cfg.ScanTimeout, cmd, stdin, pw)
 	pw.Close()
 	<-done
-	if runErr != nil {
-		// lanscout exits 130 on interrupt and still prints what it found.
-		if report == nil {
-			return nil, runErr
-		}
-		if device != nil {
-			for _, d := range report.Devices {
-				device(d)
-			}
-		}
-		return report, runErr
+	if runErr == nil && readErr != nil {
+		return nil, fmt.Errorf("%s: %w", c.cfg.label(), readErr)
 	}
-	if readErr != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.label(), readErr)
+	if report == nil {
+		return nil, runErr
 	}
 	if device != nil {
 		for _, d := range report.Devices {
 			device(d)
 		}
 	}
-	return report, nil
+	return report, runErr
 }

@@ -438,8 +438,9 @@ func TestAgentEndToEnd(t *testing.T) {
 		}
 		return r, nil
 	}
+	stateDir := t.TempDir()
 	a, err := agent.New(agent.Options{
-		Server: f.ts.URL, EnrollKey: k.Key, StateDir: t.TempDir(), Version: "test",
+		Server: f.ts.URL, EnrollKey: k.Key, StateDir: stateDir, Version: "test",
 		TLS:  agent.TLSOptions{Fingerprint: "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])},
 		Scan: scanFn, Wait: 2 * time.Second, BatchDevices: 2,
 		Collector: agent.Collector{Root: filepath.Join("..", "agent", "testdata", "root"), Interfaces: func() ([]agent.NetIf, error) {
@@ -485,6 +486,43 @@ func TestAgentEndToEnd(t *testing.T) {
 	f.api(f.tokens[inventory.RoleViewer], http.MethodGet, fmt.Sprintf("/api/v1/agents/%d", ag.ID), nil, &det)
 	if det.Inventory == nil || det.Inventory.Hostname != "deskpc" || fmt.Sprint(det.Inventory.Gateways) != "[10.0.0.1 192.168.168.1]" {
 		t.Errorf("agent detail inventory: %+v", det.Inventory)
+	}
+
+	// The inventory goes up only when it changed: the hellos that follow
+	// carry the same hash, the server answers send_inventory false, and
+	// the agent does not upload it again.
+	sent, err := f.store.Agent(ctx, ag.ID)
+	if err != nil || sent.LastInventory.IsZero() {
+		t.Fatalf("agent after its first inventory: %+v %v", sent, err)
+	}
+	waitFor(t, func() bool {
+		now, err := f.store.Agent(ctx, ag.ID)
+		return err == nil && now.Fidelity >= sent.Fidelity+2
+	})
+	if now, _ := f.store.Agent(ctx, ag.ID); !now.LastInventory.Equal(sent.LastInventory) {
+		t.Errorf("unchanged inventory uploaded again: last inventory %v, then %v after %d more hellos",
+			sent.LastInventory, now.LastInventory, now.Fidelity-sent.Fidelity)
+	}
+	st, err := agent.LoadState(stateDir)
+	if err != nil || st.Token == "" || st.InventoryHash == "" {
+		t.Fatalf("agent state: %+v %v", st, err)
+	}
+	hello := func(hash string) protocol.HelloReply {
+		t.Helper()
+		body := mustJSON(t, protocol.Hello{Version: "test", Protocol: protocol.Version, Capabilities: sent.Capabilities,
+			InventoryHash: hash, PollIntervalMS: time.Second.Milliseconds()})
+		code, resp := f.agentCall(http.MethodPost, protocol.PathHello, st.Token, body, false)
+		var r protocol.HelloReply
+		if code != http.StatusOK || json.Unmarshal([]byte(resp), &r) != nil {
+			t.Fatalf("hello: %d %s", code, resp)
+		}
+		return r
+	}
+	if r := hello(st.InventoryHash); r.SendInventory {
+		t.Errorf("hello with the hash of the stored inventory: send_inventory true")
+	}
+	if r := hello("0123456789abcdef0123456789abcdef"); !r.SendInventory {
+		t.Errorf("hello with another hash: send_inventory false")
 	}
 
 	var run inventory.ScanRun
