@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -326,14 +327,35 @@ func (c *Client) scanStream(ctx context.Context, cmd string, req ScanRequest, de
 	var readErr error
 	lines := 0
 	done := make(chan struct{})
+	target := req.Target.Masked()
 	go func() {
 		defer close(done)
+		var outside error
 		report, readErr = scan.ReadStream(pr, func(d scan.Device) {
+			if outside != nil {
+				return
+			}
+			// A device outside the target is a broken or hostile
+			// satellite; it also bounds what the report can hold to the
+			// target's addresses.
+			if a, err := netip.ParseAddr(d.IP); err != nil || !target.Contains(a.Unmap()) {
+				outside = fmt.Errorf("device %s is outside the target %s", d.IP, target)
+				pr.CloseWithError(outside)
+				return
+			}
 			lines++
 			if device != nil {
 				device(d)
 			}
 		})
+		if outside != nil {
+			readErr = outside
+			report.Incomplete = true
+			report.Devices = slices.DeleteFunc(report.Devices, func(d scan.Device) bool {
+				a, err := netip.ParseAddr(d.IP)
+				return err != nil || !target.Contains(a.Unmap())
+			})
+		}
 		if readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF) {
 			// Garbage: what follows cannot be trusted either.
 			cancel()

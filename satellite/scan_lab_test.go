@@ -185,3 +185,16 @@ func TestSatelliteScanGarbage(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestSatelliteScanDeviceOutsideTarget: a device the satellite was not
+// asked about ends the scan; it is not handed on, those before it are.
+func TestSatelliteScanDeviceOutsideTarget(t *testing.T) {
+	s := startScanSatellite(t)
+	s.install(t, `echo '{"device":{"ip":"127.0.0.1"}}'; echo '{"device":{"ip":"192.0.2.9"}}'; exec "$real" "$@"`+"\n")
+	var got []string
+	rep, err := satellite.Scan(t.Context(), s.cfg, loopScan, func(d scan.Device) { got = append(got, d.IP) })
+	if err == nil || !strings.Contains(err.Error(), "device 192.0.2.9 is outside the target 127.0.0.1/32") ||
+		rep == nil || !rep.Incomplete || len(rep.Devices) != 1 || strings.Join(got, " ") != "127.0.0.1" {
+		t.Fatalf("report %+v, devices %v, %v", rep, got, err)
+	}
+}
