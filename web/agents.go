@@ -38,12 +38,15 @@ type AgentOptions struct {
 	// (wake tasks), default 2m.
 	ScanTimeout, WakeTimeout time.Duration
 	// The scan settings of scan tasks: SNMP port, timeout, retries, the
-	// ports of the tcp method, the probe rate (0: the engine's default).
+	// ports of the tcp method, the probe rate (0: the engine's default)
+	// and the sweep's extra passes for silent addresses (0: the engine's
+	// default, negative: none), as discover.Options take them.
 	SNMPPort    uint16
 	SNMPTimeout time.Duration
 	SNMPRetries int
 	TCPPorts    []uint16
 	ScanRate    int
+	ScanRetries int
 	// ListenBetweenSweeps, when positive, follows each successful agent
 	// scan with a passive listen task of that length on the same agent,
 	// reporting new MACs as they appear. 0: off.
@@ -356,6 +359,19 @@ func (s *Server) agentHello(c *gin.Context) {
 		SendInventory:  a.LastInventory.IsZero() || h.InventoryHash == "" || h.InventoryHash != auth.InventoryHash,
 		ServerTime:     s.opts.Now().UTC(),
 	})
+}
+
+// taskRetries turns AgentOptions.ScanRetries (discover.Options' sense: 0
+// the default, negative none) into a scan task's (-1 the default, 0
+// none).
+func taskRetries(n int) int {
+	switch {
+	case n == 0:
+		return -1
+	case n < 0:
+		return 0
+	}
+	return n
 }
 
 // lostTaskGrace is how long a delivered task may be missing from the
@@ -946,7 +962,7 @@ func (s *Server) scanViaAgents(ctx context.Context, sn inventory.Subnet) (dispat
 		}
 		t := protocol.Task{Kind: protocol.TaskScan, Deadline: s.opts.Now().Add(s.agents.opts.ScanTimeout),
 			Scan: &protocol.ScanTask{SubnetID: sn.ID, Subnet: sn.CIDR, Method: sn.Method, Rate: s.agents.opts.ScanRate,
-				Retries: -1, TCPPorts: s.agents.opts.TCPPorts,
+				Retries: taskRetries(s.agents.opts.ScanRetries), TCPPorts: s.agents.opts.TCPPorts,
 				SNMP: protocol.SNMP{Port: s.agents.opts.SNMPPort, TimeoutMS: s.agents.opts.SNMPTimeout.Milliseconds(),
 					Retries: s.agents.opts.SNMPRetries}}}
 		id, err := s.queueTask(ctx, a.ID, sn.ID, run.ID, t, sn.Credentials)

@@ -16,6 +16,17 @@ import (
 	"github.com/lanscout/lanscout/inventory"
 )
 
+// TestTaskRetries: AgentOptions.ScanRetries in discover.Options' sense
+// (0 the default, negative none) becomes the scan task's (-1 the default,
+// 0 none), which the agent turns back into discover.Options'.
+func TestTaskRetries(t *testing.T) {
+	for in, want := range map[int]int{0: -1, -1: 0, 1: 1, 3: 3} {
+		if got := taskRetries(in); got != want {
+			t.Errorf("taskRetries(%d) = %d, want %d", in, got, want)
+		}
+	}
+}
+
 // agentServer starts a server over TLS with one enrolled agent and
 // returns a client speaking as that agent.
 func agentServer(t *testing.T, now func() time.Time) (*Server, *inventory.SQLite, *agent.Client, int64) {

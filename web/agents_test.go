@@ -29,12 +29,12 @@ import (
 
 // agentFixture is a server tuned for agents: fast polls, an election that
 // seats an agent after one contact, and no server networks of its own.
-func agentFixture(t *testing.T) *fixture {
-	return newFixture(t, func(_ *inventory.Options, o *web.Options) {
+func agentFixture(t *testing.T, tune ...func(*inventory.Options, *web.Options)) *fixture {
+	return newFixture(t, append([]func(*inventory.Options, *web.Options){func(_ *inventory.Options, o *web.Options) {
 		o.Agents = web.AgentOptions{PollInterval: time.Second, MaxWait: 3 * time.Second}
 		o.Election = web.ElectionOptions{Config: election.Config{MinContacts: 1}, Coalesce: time.Millisecond,
 			Interval: 200 * time.Millisecond, ServerNetworks: func() ([]netip.Prefix, error) { return nil, nil }}
-	})
+	}}, tune...)...)
 }
 
 type createdKey struct {
@@ -406,7 +406,9 @@ func TestAgentResultUploads(t *testing.T) {
 // its subnet, takes "Scan now" as a task with the subnet's SNMP
 // credentials, and its devices land in the inventory as found by it.
 func TestAgentEndToEnd(t *testing.T) {
-	f := agentFixture(t)
+	f := agentFixture(t, func(_ *inventory.Options, o *web.Options) {
+		o.Agents.ScanRate, o.Agents.ScanRetries = 321, 3
+	})
 	ctx := context.Background()
 	if _, err := f.store.PutCredential(ctx, snmp.Credential{Name: "lab", Version: snmp.V2c, Community: "s3cret-community"}); err != nil {
 		t.Fatal(err)
@@ -420,10 +422,11 @@ func TestAgentEndToEnd(t *testing.T) {
 
 	var mu sync.Mutex
 	var gotCreds []snmp.Credential
+	var gotTask protocol.ScanTask
 	release := make(chan struct{})
 	scanFn := func(ctx context.Context, task protocol.ScanTask, creds []snmp.Credential, device func(scan.Device)) (*scan.Report, error) {
 		mu.Lock()
-		gotCreds = creds
+		gotCreds, gotTask = creds, task
 		mu.Unlock()
 		r := &scan.Report{Method: "arp", Stats: scan.ReportStats{Addresses: 254, Responders: 5}, Warnings: []string{}}
 		for i := range 5 {
@@ -553,6 +556,10 @@ func TestAgentEndToEnd(t *testing.T) {
 	mu.Lock()
 	if len(gotCreds) != 1 || string(gotCreds[0].Community) != "s3cret-community" {
 		t.Errorf("credentials delivered: %+v", gotCreds)
+	}
+	// The server's sweep settings travel with the task.
+	if gotTask.Rate != 321 || gotTask.Retries != 3 {
+		t.Errorf("scan task rate %d, retries %d; want 321 and 3", gotTask.Rate, gotTask.Retries)
 	}
 	mu.Unlock()
 	tasks, _ := f.store.AgentTasks(ctx, inventory.AgentTaskQuery{AgentID: ag.ID})

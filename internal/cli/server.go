@@ -48,6 +48,9 @@ environment variables, then flags, each overriding the one before:
     port: 161                # LANSCOUT_SNMP_PORT
     timeout: 1s              # LANSCOUT_SNMP_TIMEOUT
     retries: 1               # LANSCOUT_SNMP_RETRIES
+  sweep:                     # the server's sweeps and its agents' scan tasks
+    rate: 0                  # LANSCOUT_SWEEP_RATE: probes per second (0: 2000 ARP, 500 ICMP, 2000 TCP)
+    retries: 2               # LANSCOUT_SWEEP_RETRIES: extra passes for silent addresses (0: none)
 
 The features have sections of their own, set in the YAML file only (the
 README describes each key):
@@ -70,14 +73,15 @@ Flags:
 
 // serverConfig is the server's configuration as the YAML file spells it.
 type serverConfig struct {
-	Listen         string     `yaml:"listen"`
-	Data           string     `yaml:"data"`
-	TrustedProxies []string   `yaml:"trusted_proxies"`
-	SessionTTL     duration   `yaml:"session_ttl"`
-	LogLevel       string     `yaml:"log_level"`
-	Rules          string     `yaml:"rules"`
-	TCPPorts       []uint16   `yaml:"tcp_ports"`
-	SNMP           snmpConfig `yaml:"snmp"`
+	Listen         string      `yaml:"listen"`
+	Data           string      `yaml:"data"`
+	TrustedProxies []string    `yaml:"trusted_proxies"`
+	SessionTTL     duration    `yaml:"session_ttl"`
+	LogLevel       string      `yaml:"log_level"`
+	Rules          string      `yaml:"rules"`
+	TCPPorts       []uint16    `yaml:"tcp_ports"`
+	SNMP           snmpConfig  `yaml:"snmp"`
+	Sweep          sweepConfig `yaml:"sweep"`
 
 	// Each feature parses, validates and applies its own section.
 	Agents     agentsConfig     `yaml:"agents"`     // server_agents.go
@@ -134,6 +138,14 @@ type snmpConfig struct {
 	Retries int      `yaml:"retries"`
 }
 
+// sweepConfig sets the discovery sweep of every scan the server makes or
+// hands out: its own and its agents' (one setting, so a subnet is swept
+// alike whoever sweeps it).
+type sweepConfig struct {
+	Rate    int `yaml:"rate"`    // probes per second; 0: the engine's default per method
+	Retries int `yaml:"retries"` // extra passes for silent addresses; 0: none
+}
+
 func defaultServerConfig() serverConfig {
 	return serverConfig{
 		Listen:     ":8443",
@@ -141,6 +153,7 @@ func defaultServerConfig() serverConfig {
 		SessionTTL: duration(12 * time.Hour),
 		LogLevel:   "info",
 		SNMP:       snmpConfig{Port: 161, Timeout: duration(time.Second), Retries: 1},
+		Sweep:      sweepConfig{Retries: discover.DefaultRetries},
 	}
 }
 
@@ -217,7 +230,8 @@ func applyEnv(cfg *serverConfig, getenv func(string) string) error {
 	for _, n := range []struct {
 		name string
 		dst  *int
-	}{{"LANSCOUT_SNMP_PORT", &cfg.SNMP.Port}, {"LANSCOUT_SNMP_RETRIES", &cfg.SNMP.Retries}} {
+	}{{"LANSCOUT_SNMP_PORT", &cfg.SNMP.Port}, {"LANSCOUT_SNMP_RETRIES", &cfg.SNMP.Retries},
+		{"LANSCOUT_SWEEP_RATE", &cfg.Sweep.Rate}, {"LANSCOUT_SWEEP_RETRIES", &cfg.Sweep.Retries}} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)
 			if err != nil {
@@ -275,6 +289,12 @@ func (cfg *serverConfig) validate() error {
 	}
 	if cfg.SNMP.Retries < 0 || cfg.SNMP.Retries > 10 {
 		return fmt.Errorf("snmp.retries %d: want 0-10", cfg.SNMP.Retries)
+	}
+	if cfg.Sweep.Rate < 0 || cfg.Sweep.Rate > 100000 {
+		return fmt.Errorf("sweep.rate %d: want 0 (the default) to 100000 probes per second", cfg.Sweep.Rate)
+	}
+	if cfg.Sweep.Retries < 0 || cfg.Sweep.Retries > 10 {
+		return fmt.Errorf("sweep.retries %d: want 0-10", cfg.Sweep.Retries)
 	}
 	for _, f := range cfg.features() {
 		if err := f.validate(); err != nil {
@@ -482,9 +502,11 @@ func serverScanFunc(classify func(context.Context) (*typing.Classifier, error), 
 		if err != nil {
 			return nil, err
 		}
+		sweep := discover.Options{Method: discover.Method(sn.Method), Rate: cfg.Sweep.Rate, Retries: zeroMeansNone(cfg.Sweep.Retries),
+			TCPPorts: cfg.TCPPorts, Logger: logger, Progress: web.SweepProgress(ctx)}
 		return scan.Run(ctx, scan.Config{
 			Targets:    targets,
-			Discover:   discover.Options{Method: discover.Method(sn.Method), TCPPorts: cfg.TCPPorts, Logger: logger, Progress: web.SweepProgress(ctx)},
+			Discover:   sweep,
 			Prober:     prober,
 			Classifier: classifier,
 			Logger:     logger,

@@ -27,6 +27,10 @@ func adminOptions(cfg serverConfig, fp fingerprints, fileRules []typing.Rule) we
 	if tcpPorts == "" {
 		tcpPorts = "(default) 22, 80, 443, 445, 3389, 9100"
 	}
+	sweepRate := "(default) 2000 ARP, 500 ICMP, 2000 TCP per second"
+	if cfg.Sweep.Rate > 0 {
+		sweepRate = fmt.Sprintf("%d per second", cfg.Sweep.Rate)
+	}
 	return web.AdminOptions{
 		Version:         Version,
 		TLSFingerprints: []string{fp.Base64, fp.Hex},
@@ -42,6 +46,8 @@ func adminOptions(cfg serverConfig, fp fingerprints, fileRules []typing.Rule) we
 			{Name: "snmp.port", Value: fmt.Sprint(cfg.SNMP.Port)},
 			{Name: "snmp.timeout", Value: time.Duration(cfg.SNMP.Timeout).String()},
 			{Name: "snmp.retries", Value: fmt.Sprint(cfg.SNMP.Retries)},
+			{Name: "sweep.rate", Value: sweepRate},
+			{Name: "sweep.retries", Value: fmt.Sprint(cfg.Sweep.Retries)},
 		},
 	}
 }

@@ -16,11 +16,13 @@ import (
 //	  offline_after: 3          # poll intervals of silence before an agent shows offline
 //	  scan_timeout: 1h          # a scan task with no final result by then expires (its run fails)
 //	  task_timeout: 2m          # other tasks (wake) without a deadline of their own
-//	  scan_rate: 0              # probes per second of agent sweeps (0: the engine's default)
+//	  scan_rate: 0              # probes per second of agent sweeps (0: sweep.rate, as the server's own)
 //	  listen_between_sweeps: 0s # after each agent scan, listen passively this long for new MACs (0: off)
 //
-// The SNMP port, timeout and retries and the tcp method's ports of agent
-// scans are the server's own (snmp:, tcp_ports:).
+// The SNMP port, timeout and retries, the tcp method's ports and the
+// sweep's rate and retries of agent scans are the server's own (snmp:,
+// tcp_ports:, sweep:), so a subnet is scanned alike whoever scans it.
+// scan_rate, when set, is the agents' rate alone (it predates sweep:).
 type agentsConfig struct {
 	PollInterval        duration `yaml:"poll_interval"`
 	OfflineAfter        int      `yaml:"offline_after"`
@@ -58,6 +60,11 @@ func (c *agentsConfig) apply(o *web.Options, d serverDeps) error {
 		o.Agents.SNMPTimeout = time.Duration(d.cfg.SNMP.Timeout)
 		o.Agents.SNMPRetries = d.cfg.SNMP.Retries
 		o.Agents.TCPPorts = d.cfg.TCPPorts
+		if c.ScanRate == 0 {
+			o.Agents.ScanRate = d.cfg.Sweep.Rate
+		}
+		// As in the server's own sweeps: sweep.retries 0 means none.
+		o.Agents.ScanRetries = zeroMeansNone(d.cfg.Sweep.Retries)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/web"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -125,12 +126,54 @@ func TestServerConfigErrors(t *testing.T) {
 		{"bad log level", []string{"--log-level", "chatty"}, nil, `log_level "chatty"`},
 		{"short session", []string{"--session-ttl", "10s"}, nil, "session_ttl 10s"},
 		{"stray argument", []string{"extra"}, nil, `unexpected argument "extra"`},
+		{"negative sweep rate", nil, map[string]string{"LANSCOUT_SWEEP_RATE": "-5"}, "sweep.rate -5"},
+		{"too many sweep retries", []string{"--config", write("sweep.yaml", "sweep:\n  retries: 11\n")}, nil, "sweep.retries 11: want 0-10"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadServerConfig(tc.args, io.Discard, envMap(tc.env))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSweepSettings: sweep: sets the server's own sweeps and its agents'
+// scan tasks alike (agents.scan_rate, when set, the agents' rate alone);
+// retries 0 means none for both, the default is the engine's 2.
+func TestSweepSettings(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, yaml            string
+		env                   map[string]string
+		rate, retries         int // the file's, after the environment
+		agentRate, agentRetry int // web.AgentOptions
+	}{
+		{"defaults", "", nil, 0, 2, 0, 2},
+		{"file", "sweep:\n  rate: 300\n  retries: 0\n", nil, 300, 0, 300, -1},
+		{"env over file", "sweep:\n  rate: 300\n", map[string]string{"LANSCOUT_SWEEP_RETRIES": "4"}, 300, 4, 300, 4},
+		{"agents' own rate", "sweep:\n  rate: 300\nagents:\n  scan_rate: 50\n", nil, 300, 2, 50, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+			if err := os.WriteFile(file, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := loadServerConfig([]string{"--config", file}, io.Discard, envMap(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Sweep.Rate != tc.rate || cfg.Sweep.Retries != tc.retries {
+				t.Errorf("sweep %+v, want rate %d retries %d", cfg.Sweep, tc.rate, tc.retries)
+			}
+			var o web.Options
+			if err := cfg.Agents.apply(&o, serverDeps{cfg: &cfg}); err != nil {
+				t.Fatal(err)
+			}
+			if o.Agents.ScanRate != tc.agentRate || o.Agents.ScanRetries != tc.agentRetry {
+				t.Errorf("agent scan rate %d retries %d, want %d and %d", o.Agents.ScanRate, o.Agents.ScanRetries, tc.agentRate, tc.agentRetry)
 			}
 		})
 	}
