@@ -26,6 +26,7 @@ import (
 var assets embed.FS
 
 var pageFuncs = template.FuncMap{
+	"dur": shortDuration,
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"when": func(t time.Time) string {
 		if t.IsZero() {

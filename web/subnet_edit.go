@@ -108,10 +108,26 @@ type subnetForm struct {
 	GoneAfter, MaxScanners  string
 }
 
+// shortDuration writes d as people do: "4h", "1h30m", "90s", not
+// "4h0m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 func formOf(in subnetInput) subnetForm {
 	f := subnetForm{CIDR: in.CIDR, Name: in.Name, Site: in.Site, Method: in.Method, Credentials: in.Credentials,
 		Tags: strings.Join(in.Tags, ", "), ScheduleKind: "none", Every: in.Schedule.Every, At: in.Schedule.At,
 		Policy: string(in.Policy)}
+	if d, err := time.ParseDuration(f.Every); err == nil {
+		f.Every = shortDuration(d)
+	}
 	switch {
 	case in.Schedule.Every != "":
 		f.ScheduleKind = "every"

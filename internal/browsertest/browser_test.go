@@ -141,6 +141,29 @@ func TestBrowser(t *testing.T) {
 	}
 	b.shot("06-subnet")
 
+	// Change its schedule on its edit page: a bad interval comes back on
+	// the form as typed, with the reason; a good one is saved and shown.
+	b.click(fmt.Sprintf(`a[href="%s/edit"]`, subnetPath))
+	b.waitJS(`/^\/subnets\/\d+\/edit$/.test(location.pathname)`)
+	b.click(`input[name=schedule_kind][value=every]`)
+	b.set("#e-every", "soon")
+	b.click("form.subnet-edit button[type=submit]")
+	b.waitJS(`document.querySelector('.error[role=alert]') !== null`)
+	if msg := b.text(".error"); !strings.Contains(msg, "is not a duration") {
+		t.Errorf("bad interval: page says %q", msg)
+	}
+	if v := b.evalString(`document.querySelector('#e-every').value`); v != "soon" {
+		t.Errorf("bad interval: the field holds %q, want what was typed", v)
+	}
+	b.shot("06b-subnet-edit-refused")
+	b.set("#e-every", "4h")
+	b.click("form.subnet-edit button[type=submit]")
+	b.waitJS(`location.search === '?done=saved'`)
+	if s := b.text("main"); !strings.Contains(s, "Subnet saved.") || !strings.Contains(s, "every 4h") {
+		t.Errorf("subnet page after the edit lacks the notice or the schedule: %q", s)
+	}
+	b.shot("06c-subnet-saved")
+
 	// The IP map: four devices up, each cell focusable by keyboard.
 	b.do(chromedp.Navigate(base + subnetPath + "/map"))
 	b.waitJS(`document.querySelector('svg.ipmap') !== null`)
