@@ -414,3 +414,48 @@ func TestDevicesVendorFilter(t *testing.T) {
 		t.Error("the CSV link drops the vendor filter")
 	}
 }
+
+// TestSubnetDeleteWaitsForScan: while a scan of the subnet runs, the
+// delete is refused on the page (409, the reason shown, the subnet kept)
+// as the API refuses it; once the scan ended it goes through.
+func TestSubnetDeleteWaitsForScan(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.3.0.0/24", Method: "tcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.user("admin", inventory.RoleAdmin)
+	c := f.loginAlone("admin")
+	resp := f.postForm(c, fmt.Sprintf("/subnets/%d/scan", sn.ID), nil, "same-origin")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("scan: %d", resp.StatusCode)
+	}
+	delPath := fmt.Sprintf("/subnets/%d/delete", sn.ID)
+	resp = f.postForm(c, delPath, url.Values{"confirm": {"yes"}}, "same-origin")
+	if body := readBody(t, resp); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "a scan of this subnet is running") {
+		t.Errorf("delete during a scan: %d", resp.StatusCode)
+	}
+	if code := f.api(f.tokens[inventory.RoleAdmin], http.MethodDelete, fmt.Sprintf("/api/v1/subnets/%d", sn.ID), nil, nil); code != http.StatusConflict {
+		t.Errorf("API delete during a scan: %d", code)
+	}
+	if _, err := f.store.Subnet(ctx, sn.ID); err != nil {
+		t.Fatalf("the subnet went during its scan: %v", err)
+	}
+	close(f.scanner.release)
+	// Until the server itself no longer counts the run (running_scan is
+	// what the delete checks).
+	waitFor(t, func() bool {
+		var v struct {
+			RunningScan int64 `json:"running_scan"`
+		}
+		return f.api(f.tokens[inventory.RoleViewer], http.MethodGet, fmt.Sprintf("/api/v1/subnets/%d", sn.ID), nil, &v) == http.StatusOK &&
+			v.RunningScan == 0
+	})
+	resp = f.postForm(c, delPath, url.Values{"confirm": {"yes"}}, "same-origin")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete after the scan: %d", resp.StatusCode)
+	}
+}
