@@ -400,8 +400,26 @@ func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget
 	for i, lt := range ts {
 		macs[i], _ = net.ParseMAC(lt.t.MAC)
 	}
-	// set records one target's result; method "" keeps the route's.
-	set := func(i int, method string, err error) {
+	set, failAll := s.wakeSetters(ts)
+	switch p.Route {
+	case inventory.WakeRouteLocal, inventory.WakeRouteDirected:
+		s.wakeLocal(ctx, p, ts, macs)
+	case inventory.WakeRouteAgent:
+		if err := s.wakeViaAgent(ctx, p, macs, set); err != nil {
+			s.wakeFailover(ctx, p, ts, macs, err)
+		}
+	case inventory.WakeRouteSatellite, inventory.WakeRouteAllSatellites:
+		s.sendViaSatellites(ctx, p, macs, set, failAll)
+	default:
+		failAll(fmt.Errorf("route %s cannot send", p.Route))
+	}
+}
+
+// wakeSetters returns how a route records its results for ts: set marks
+// target i sent, or failed with err added to its detail (method ""
+// keeps the target's); failAll marks every one failed.
+func (s *Server) wakeSetters(ts []*liveTarget) (set func(i int, method string, err error), failAll func(error)) {
+	set = func(i int, method string, err error) {
 		lt := ts[i]
 		lt.mu.Lock()
 		defer lt.mu.Unlock()
@@ -414,78 +432,100 @@ func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget
 		}
 		lt.t.Status, lt.t.SentAt = inventory.WakeSent, s.opts.Now()
 	}
-	failAll := func(err error) {
+	failAll = func(err error) {
 		for i := range ts {
 			set(i, "", err)
 		}
 	}
-	switch p.Route {
-	case inventory.WakeRouteLocal, inventory.WakeRouteDirected:
-		sender := s.wake.sender
-		if p.Route == inventory.WakeRouteDirected {
-			sender.Method = wol.MethodUDP
-		}
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		res, err := sender.Send(sctx, p.local, macs)
-		if err != nil {
-			failAll(fmt.Errorf("send from the server via %s: %w", p.Via, err))
+	return set, failAll
+}
+
+// wakeLocal sends from the server's own interface (or, for the
+// directed_broadcast fallback, through the routers). When the server
+// cannot send on its segment (no CAP_NET_RAW for raw frames, the
+// interface gone or down, a send refused), the targets it failed for go
+// on to an agent or satellite in the subnet (wakeFailover), as an agent
+// route's would. The fallback has nowhere else to go: it is already the
+// last resort.
+func (s *Server) wakeLocal(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr) {
+	set, failAll := s.wakeSetters(ts)
+	sender := s.wake.sender
+	if p.Route == inventory.WakeRouteDirected {
+		sender.Method = wol.MethodUDP
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	res, err := sender.Send(sctx, p.local, macs)
+	cancel()
+	onward := p.Route == inventory.WakeRouteLocal && (len(p.next) > 0 || p.thenSatellite != "")
+	if err != nil {
+		err = fmt.Errorf("send from the server via %s: %w", p.Via, err)
+		if !onward || ctx.Err() != nil {
+			failAll(err)
 			return
 		}
-		for i, r := range res {
+		s.wakeFailover(ctx, p, ts, macs, err)
+		return
+	}
+	// Targets the socket failed for, grouped by what failed, so that each
+	// group's detail says its own error.
+	retry := map[string][]int{}
+	var order []string
+	for i, r := range res {
+		if r.Err == nil || !onward || ctx.Err() != nil {
 			set(i, string(r.Method), r.Err)
+			continue
 		}
-	case inventory.WakeRouteAgent:
-		s.wakeViaAgents(ctx, p, ts, macs, set, failAll)
-	case inventory.WakeRouteSatellite, inventory.WakeRouteAllSatellites:
-		s.sendViaSatellites(ctx, p, macs, set, failAll)
-	default:
-		failAll(fmt.Errorf("route %s cannot send", p.Route))
+		msg := fmt.Sprintf("send from the server via %s: %v", p.Via, r.Err)
+		if _, ok := retry[msg]; !ok {
+			order = append(order, msg)
+		}
+		retry[msg] = append(retry[msg], i)
+	}
+	for _, msg := range order {
+		idx := retry[msg]
+		sub, subMACs := make([]*liveTarget, len(idx)), make([]net.HardwareAddr, len(idx))
+		for j, i := range idx {
+			sub[j], subMACs[j] = ts[i], macs[i]
+		}
+		s.wakeFailover(ctx, p, sub, subMACs, errors.New(msg))
 	}
 }
 
-// wakeViaAgents hands the MACs to the plan's agent and, when its task
-// fails or times out, to the next online agent in the subnet, then to a
-// satellite serving it; the targets are marked failed only when none
-// sent. Each target's route and via name what finally sent it, its
-// detail what failed before.
-func (s *Server) wakeViaAgents(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, set func(int, string, error), failAll func(error)) {
-	var failed []string
-	reroute := func(route inventory.WakeRoute, via string) {
+// wakeFailover carries on for targets whose route failed with err: p's
+// next online agents in the subnet in turn, then a satellite serving it;
+// the targets are marked failed only when none sent. Each target's route
+// and via name what finally sent it, and its detail every attempt that
+// failed and what it failed over to: never silently another route.
+func (s *Server) wakeFailover(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, err error) {
+	set, failAll := s.wakeSetters(ts)
+	moveTo := func(route inventory.WakeRoute, via string, failed error) {
+		s.log.Warn("wake: route failed, trying the next one", "err", failed, "next", string(route)+" "+via)
 		for _, lt := range ts {
 			lt.mu.Lock()
 			lt.t.Route, lt.t.Via = route, via
-			if len(failed) > 0 {
-				lt.t.Detail = joinDetail(lt.t.Detail, strings.Join(failed, "; "))
-			}
+			lt.t.Detail = joinDetail(lt.t.Detail, fmt.Sprintf("%v; failed over to %s %s", failed, route, via))
 			lt.mu.Unlock()
 		}
 	}
-	try := p
-	for i := 0; ; i++ {
-		if i > 0 {
-			reroute(inventory.WakeRouteAgent, try.Via)
-		}
-		err := s.wakeViaAgent(ctx, try, macs, set)
-		if err == nil {
-			return
-		}
-		failed = append(failed, err.Error())
-		if i >= len(p.next) || ctx.Err() != nil {
+	for _, a := range p.next {
+		if ctx.Err() != nil {
 			break
 		}
-		a := p.next[i]
-		try.agentID, try.Via = a.ID, agentLabel(a)
-		s.log.Warn("wake: agent failed, trying the next one", "err", err, "next", try.Via)
+		try := p
+		try.Route, try.agentID, try.Via = inventory.WakeRouteAgent, a.ID, agentLabel(a)
+		moveTo(try.Route, try.Via, err)
+		if err = s.wakeViaAgent(ctx, try, macs, set); err == nil {
+			return
+		}
 	}
 	if p.thenSatellite != "" && ctx.Err() == nil {
 		sp := p
 		sp.Route, sp.satellites, sp.Via = inventory.WakeRouteSatellite, []string{p.thenSatellite}, p.thenSatellite
-		reroute(sp.Route, sp.Via)
+		moveTo(sp.Route, sp.Via, err)
 		s.sendViaSatellites(ctx, sp, macs, set, failAll)
 		return
 	}
-	failAll(errors.New(strings.Join(failed, "; ")))
+	failAll(err)
 }
 
 // wakeViaAgent hands the MACs to p's agent as one task and waits for its
@@ -720,7 +760,9 @@ func wakeTargetSummary(t inventory.WakeTarget) string {
 	if d := t.TookToWake(); d > 0 && t.Status == inventory.WakeConfirmed {
 		out += fmt.Sprintf(" in %s by %s", d.Round(100*time.Millisecond), t.ConfirmedBy)
 	}
-	if t.Detail != "" && t.Status != inventory.WakeConfirmed {
+	// A confirmed target keeps its detail too: it names a route that
+	// failed before the one that sent, and a fallback taken.
+	if t.Detail != "" {
 		out += " (" + t.Detail + ")"
 	}
 	return out

@@ -65,6 +65,9 @@ type labServerConfig struct {
 	Listen   string `json:"listen,omitempty"`
 	CertFile string `json:"cert_file,omitempty"`
 	KeyFile  string `json:"key_file,omitempty"`
+	// NoRaw runs the server without CAP_NET_RAW, as a server started
+	// without the capability it needs for raw frames.
+	NoRaw bool `json:"-"`
 }
 
 // TestWakeLabServerProcess is the server of the wake lab tests when the
@@ -174,7 +177,13 @@ func startLabServer(t *testing.T, l *lab.Lab, ns string, cfg labServerConfig, se
 		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(cfg)
-	cmd := l.Command(ctx, ns, os.Args[0], "-test.run=^TestWakeLabServerProcess$")
+	argv := []string{os.Args[0], "-test.run=^TestWakeLabServerProcess$"}
+	if cfg.NoRaw {
+		// Out of the bounding and inheritable sets, root's exec does not
+		// get the capability back.
+		argv = append([]string{"setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw", "--"}, argv...)
+	}
+	cmd := l.Command(ctx, ns, argv...)
 	cmd.Env = append(os.Environ(), wakeLabEnv+"="+string(raw))
 	cmd.Stdout, cmd.Stderr = ls.logs, ls.logs
 	p, err := l.Start(cmd)
@@ -722,6 +731,50 @@ func selfSigned(t *testing.T, dir string, ip netip.Addr) (certFile, keyFile, fin
 	return certFile, keyFile, "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 }
 
+// startLabAgent runs the real agent in namespace ns, enrolled with
+// enrollKey at server (whose certificate has fingerprint fp), and waits
+// until srv lists it online with its NICs; it returns the agent's id.
+func startLabAgent(t *testing.T, l *lab.Lab, ns string, srv *labServer, server, enrollKey, fp string) int64 {
+	t.Helper()
+	raw, _ := json.Marshal(labAgentConfig{Server: server, EnrollKey: enrollKey, Fingerprint: fp, State: t.TempDir()})
+	cmd := l.Command(context.Background(), ns, os.Args[0], "-test.run=^TestWakeLabAgentProcess$")
+	cmd.Env = append(os.Environ(), wakeLabAgentEnv+"="+string(raw))
+	agentLog := &syncBuf{}
+	cmd.Stdout, cmd.Stderr = agentLog, agentLog
+	p, err := l.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("stop the agent: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("agent log:\n%s", agentLog.String())
+		}
+	})
+
+	// The agent is usable once it said hello and reported its NICs.
+	var agents []struct {
+		ID    int64  `json:"id"`
+		State string `json:"state"`
+		NICs  []struct {
+			Addresses []string `json:"addresses"`
+		} `json:"nics"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		srv.api(inventory.RoleViewer, http.MethodGet, "/api/v1/agents", nil, &agents)
+		if len(agents) == 1 && agents[0].State == "online" && len(agents[0].NICs) > 0 {
+			return agents[0].ID
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent never showed up online with its NICs: %+v\nagent log:\n%s", agents, agentLog.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // TestLabWakeAgent: a target in a subnet the server has no interface in,
 // with a real lanscout agent running there: the server hands the agent a
 // wake task, the agent sends the packet on its own segment, and the
@@ -753,50 +806,13 @@ func TestLabWakeAgent(t *testing.T) {
 	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Second,
 		ProbeInterval: 500 * time.Millisecond, Listen: listen.String(), CertFile: certFile, KeyFile: keyFile}, seed)
 
-	raw, _ := json.Marshal(labAgentConfig{Server: "https://" + listen.String(), EnrollKey: enrollKey, Fingerprint: fp,
-		State: t.TempDir()})
-	cmd := l.Command(context.Background(), l.Router.Namespace, os.Args[0], "-test.run=^TestWakeLabAgentProcess$")
-	cmd.Env = append(os.Environ(), wakeLabAgentEnv+"="+string(raw))
-	agentLog := &syncBuf{}
-	cmd.Stdout, cmd.Stderr = agentLog, agentLog
-	p, err := l.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.Stop(); err != nil {
-			t.Errorf("stop the agent: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("agent log:\n%s", agentLog.String())
-		}
-	})
-
-	// The agent is usable once it said hello and reported its NICs.
-	var agents []struct {
-		ID    int64  `json:"id"`
-		State string `json:"state"`
-		NICs  []struct {
-			Addresses []string `json:"addresses"`
-		} `json:"nics"`
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		srv.api(inventory.RoleViewer, http.MethodGet, "/api/v1/agents", nil, &agents)
-		if len(agents) == 1 && agents[0].State == "online" && len(agents[0].NICs) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the agent never showed up online with its NICs: %+v\nagent log:\n%s", agents, agentLog.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	agentID := startLabAgent(t, l, l.Router.Namespace, srv, "https://"+listen.String(), enrollKey, fp)
 	start := time.Now()
 	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
 	if st != http.StatusAccepted {
 		t.Fatalf("POST: %d", st)
 	}
-	if tg := target(j, remoteMAC); tg.Route != "agent" || !strings.Contains(tg.Via, fmt.Sprintf("agent %d", agents[0].ID)) {
+	if tg := target(j, remoteMAC); tg.Route != "agent" || !strings.Contains(tg.Via, fmt.Sprintf("agent %d", agentID)) {
 		t.Fatalf("route %+v, want the agent", tg)
 	}
 	if _, err := sink.Wait(20*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "raw", remoteMAC) }); err != nil {
@@ -806,6 +822,147 @@ func TestLabWakeAgent(t *testing.T) {
 	done := srv.waitJob(j.ID, 40*time.Second)
 	if tg := target(done, remoteMAC); tg.Status != "confirmed" || tg.Method != "raw" {
 		t.Errorf("agent target: %+v", tg)
+	}
+}
+
+// TestLabWakeLocalFailover: the server sits on the target's segment but
+// cannot send there: it runs without CAP_NET_RAW and is told to send raw
+// frames (wake.method: raw), so the real sender's raw socket is refused.
+// A real agent online on that segment is the next route: its packet
+// arrives, and the target, its detail and the audit name both the failed
+// local send and the agent that sent instead.
+func TestLabWakeLocalFailover(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skipf("skipping: setpriv (util-linux) is needed to run the server without CAP_NET_RAW: %v", err)
+	}
+	l := labtest.New(t, lab.Config{Hosts: 2})
+	h := l.Hosts[1] // the target; the agent runs in the hosts' namespace
+	certDir := t.TempDir()
+	listen := netip.AddrPortFrom(l.Scanner.Addr.Addr(), 8443)
+	certFile, keyFile, fp := selfSigned(t, certDir, listen.Addr())
+	var dev int64
+	var enrollKey string
+	seed := func(ctx context.Context, st inventory.Store) {
+		_, ids := seedWakeDevices(t, ctx, st, l.Prefix.String(),
+			scan.Device{IP: h.IP.String(), MAC: h.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
+		dev = ids[h.IP.String()]
+		var err error
+		enrollKey, _, err = st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{l.Prefix.String()},
+			CreatedBy: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sink := woltest.Listen(t, l, l.HostsNS, h.Interface)
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Method: "raw", NoRaw: true, ConfirmTimeout: -1,
+		Listen: listen.String(), CertFile: certFile, KeyFile: keyFile}, seed)
+	agentID := startLabAgent(t, l, l.HostsNS, srv, "https://"+listen.String(), enrollKey, fp)
+	agentVia := fmt.Sprintf("(agent %d)", agentID)
+
+	start := time.Now()
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	if st != http.StatusAccepted {
+		t.Fatalf("POST: %d", st)
+	}
+	if tg := target(j, h.MAC.String()); tg.Route != "local" || !strings.Contains(tg.Via, l.Scanner.Interface) {
+		t.Fatalf("route %+v, want local via %s first", tg, l.Scanner.Interface)
+	}
+	ps, err := sink.Wait(30*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "raw", h.MAC.String()) })
+	if err != nil {
+		t.Fatalf("no magic packet on the segment: %v (%+v)\nserver log:\n%s", err, sink.Packets(), srv.logs.String())
+	}
+	t.Logf("the agent's packet arrived %s after the request", time.Since(start).Round(time.Millisecond))
+	for _, p := range ps {
+		if p.From == l.Scanner.MAC.String() {
+			t.Errorf("a packet came from the server, which cannot send raw frames: %+v", p)
+		}
+	}
+	done := srv.waitJob(j.ID, 30*time.Second)
+	tg := target(done, h.MAC.String())
+	if tg.Route != "agent" || !strings.Contains(tg.Via, agentVia) || tg.Method != "raw" || tg.Status != "unconfirmed" {
+		t.Errorf("target %+v: want sent raw by the agent %d (unconfirmed: confirmation is off)", tg, agentID)
+	}
+	t.Logf("target's detail: %s", tg.Detail)
+	for _, want := range []string{"send from the server via " + l.Scanner.Interface, "CAP_NET_RAW", "failed over to agent", agentVia} {
+		if !strings.Contains(tg.Detail, want) {
+			t.Errorf("detail %q does not say %q", tg.Detail, want)
+		}
+	}
+	var audit struct {
+		Items []inventory.AuditEntry `json:"items"`
+	}
+	srv.api(inventory.RoleAdmin, http.MethodGet, "/api/v1/audit?limit=100", nil, &audit)
+	var outcome string
+	for _, e := range audit.Items {
+		if e.Action == "wake.outcome" && e.Target == fmt.Sprintf("wake/%d", j.ID) {
+			outcome = e.Details
+		}
+	}
+	if !strings.Contains(outcome, "via agent") || !strings.Contains(outcome, agentVia) || !strings.Contains(outcome, "CAP_NET_RAW") {
+		t.Errorf("audit of the outcome %q does not name both the failed local send and the agent", outcome)
+	}
+}
+
+// TestLabWakeLocalFailoverSatellite: as TestLabWakeLocalFailover, with
+// no agent on the segment but a satellite (a real OpenSSH server with
+// Debian's wakeonlan) serving it: the wake the server could not send goes
+// over SSH, its UDP broadcast crosses the wire to the server's segment,
+// and the target names the failed local send and the satellite.
+func TestLabWakeLocalFailoverSatellite(t *testing.T) {
+	sshtest.Skip(t)
+	for _, tool := range []string{"setpriv", "wakeonlan"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipping: %s is not installed: %v", tool, err)
+		}
+	}
+	l := labtest.New(t, lab.Config{Hosts: 2})
+	satHost, h := l.Hosts[0], l.Hosts[1]
+	sshd := sshtest.Start(t, sshtest.Options{Lab: l, Namespace: l.HostsNS,
+		Listen: netip.AddrPortFrom(satHost.IP, 22), HostKeyTypes: []string{"ed25519"}})
+	var dev int64
+	seed := func(ctx context.Context, st inventory.Store) {
+		_, ids := seedWakeDevices(t, ctx, st, l.Prefix.String(),
+			scan.Device{IP: h.IP.String(), MAC: h.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
+		dev = ids[h.IP.String()]
+		sat, err := st.CreateSatellite(ctx, inventory.Satellite{Name: "lan-sat", Address: satHost.IP.String(), Port: 22,
+			User: sshd.User, Subnets: []string{l.Prefix.String()}}, sshd.ClientPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hk := sshd.HostKeys["ed25519"]
+		if _, err := st.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// In the server's namespace: what arrives there crossed the wire
+	// from the satellite.
+	sink := woltest.Listen(t, l, l.Scanner.Namespace, "", 9)
+	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Method: "raw", NoRaw: true, ConfirmTimeout: -1}, seed)
+
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	if st != http.StatusAccepted {
+		t.Fatalf("POST: %d", st)
+	}
+	if tg := target(j, h.MAC.String()); tg.Route != "local" {
+		t.Fatalf("route %+v, want local first", tg)
+	}
+	ps, err := sink.Wait(30*time.Second, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", h.MAC.String()) })
+	if err != nil {
+		t.Fatalf("no magic packet from the satellite: %v\nsshd log:\n%s", err, sshd.Log())
+	}
+	for _, p := range ps {
+		if p.MAC == h.MAC.String() && !strings.HasPrefix(p.From, satHost.IP.String()+":") {
+			t.Errorf("packet %+v, want it from the satellite %s", p, satHost.IP)
+		}
+	}
+	tg := target(srv.waitJob(j.ID, 30*time.Second), h.MAC.String())
+	if tg.Route != "satellite" || tg.Via != "lan-sat" || tg.Method != "ssh" || tg.Status != "unconfirmed" {
+		t.Errorf("target %+v: want sent by the satellite lan-sat", tg)
+	}
+	for _, want := range []string{"send from the server via " + l.Scanner.Interface, "CAP_NET_RAW", "failed over to satellite lan-sat"} {
+		if !strings.Contains(tg.Detail, want) {
+			t.Errorf("detail %q does not say %q", tg.Detail, want)
+		}
 	}
 }
 

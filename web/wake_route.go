@@ -49,9 +49,9 @@ type wakePlan struct {
 	agentID    int64     // agent
 	satellites []string  // satellite (one), all_satellites (every one)
 	subnet     netip.Prefix
-	// next are the other online agents in the subnet and thenSatellite a
-	// satellite serving it: an agent route tries them in turn when the
-	// agent's task fails or times out (wakeViaAgents).
+	// next are the online agents in the subnet not already tried and
+	// thenSatellite a satellite serving it: a local or agent route tries
+	// them in turn when its own send fails (wakeFailover).
 	next          []inventory.Agent
 	thenSatellite string
 }
@@ -76,6 +76,7 @@ func chooseWakeRoute(subnet netip.Prefix, c wakeCandidates, fallback WakeFallbac
 	case c.Local != nil:
 		p.Route, p.local = inventory.WakeRouteLocal, *c.Local
 		p.Via = c.Local.String()
+		p.next, p.thenSatellite = c.Agents, c.Satellite
 		return p
 	case len(c.Agents) > 0:
 		a := c.Agents[0]
