@@ -29,8 +29,16 @@ type dispatched struct {
 //
 // A subnet already being scanned, by anyone, is refused with
 // errScanRunning before any path is chosen: the server's own job and an
-// agent's open task would otherwise not see each other.
+// agent's open task would otherwise not see each other. The check and the
+// start are one step per subnet (claimDispatch): two "Scan now" at once
+// must not both pass the check and then start an agent task and a server
+// scan, as they could when an election between them changed the path.
 func (s *Server) dispatchScan(ctx context.Context, sn inventory.Subnet) (dispatched, error) {
+	release, err := s.jobs.claimDispatch(ctx, sn.ID)
+	if err != nil {
+		return dispatched{}, err
+	}
+	defer release()
 	if rid := s.jobs.runningScan(sn.ID); rid != 0 {
 		return dispatched{}, fmt.Errorf("%w (scan %d)", errScanRunning, rid)
 	}
@@ -47,6 +55,35 @@ func (s *Server) dispatchScan(ctx context.Context, sn inventory.Subnet) (dispatc
 	}
 	run, err := s.jobs.start(ctx, sn)
 	return dispatched{Scanner: serverScanner, Run: run}, err
+}
+
+// claimDispatch makes the caller the only dispatch of the subnet until it
+// calls release, waiting for one in progress to finish (the waiter then
+// sees that scan running). It holds no mutex while the caller decides:
+// the claim is a channel others wait on, with ctx, so a dispatch slowed by
+// the store blocks only its own subnet, and nobody past their deadline.
+func (j *jobs) claimDispatch(ctx context.Context, subnetID int64) (release func(), err error) {
+	for {
+		j.mu.Lock()
+		busy, ok := j.dispatching[subnetID]
+		if !ok {
+			done := make(chan struct{})
+			j.dispatching[subnetID] = done
+			j.mu.Unlock()
+			return func() {
+				j.mu.Lock()
+				delete(j.dispatching, subnetID)
+				j.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		j.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for another dispatch of subnet %d: %w", subnetID, ctx.Err())
+		}
+	}
 }
 
 // openScanTask returns an open (pending or delivered) agent scan task of

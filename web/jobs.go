@@ -39,6 +39,9 @@ type jobs struct {
 	mu      sync.Mutex
 	running map[int64]int64 // subnet id → scan run id
 	closed  bool
+	// dispatching holds the subnets dispatchScan is deciding for; the
+	// channel closes when that decision is made (claimDispatch).
+	dispatching map[int64]chan struct{}
 
 	// live publishes the progress of running scans (live.go); set once
 	// by initLive before any scan starts.
@@ -47,7 +50,8 @@ type jobs struct {
 
 func newJobs(store inventory.Store, run ScanFunc, log *slog.Logger) *jobs {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &jobs{store: store, run: run, log: log, ctx: ctx, cancel: cancel, running: map[int64]int64{}}
+	return &jobs{store: store, run: run, log: log, ctx: ctx, cancel: cancel, running: map[int64]int64{},
+		dispatching: map[int64]chan struct{}{}}
 }
 
 // start begins a scan of sn and returns its run. Only one scan of a subnet
