@@ -51,6 +51,9 @@ type scannersOnline struct {
 	// SatellitesTrusted have a confirmed host key: the only ones the
 	// server connects to.
 	SatellitesTrusted int `json:"satellites_trusted"`
+	// SatellitesScanning are trusted and have lanscout installed: they
+	// scan the subnets they serve that no agent is elected for.
+	SatellitesScanning int `json:"satellites_scanning"`
 }
 
 func (s *Server) dashboard(ctx context.Context) (dashboardView, error) {
@@ -95,6 +98,9 @@ func (s *Server) dashboard(ctx context.Context) (dashboardView, error) {
 	for _, sat := range sats {
 		if sat.Trusted() {
 			v.Scanners.SatellitesTrusted++
+			if sat.HasLanscout {
+				v.Scanners.SatellitesScanning++
+			}
 		}
 	}
 	return v, nil

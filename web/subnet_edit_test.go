@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/lanscout/lanscout/inventory"
+	"github.com/lanscout/lanscout/satellite"
 	"github.com/lanscout/lanscout/scan"
 	"github.com/lanscout/lanscout/snmp"
 )
@@ -281,8 +285,31 @@ func TestDashboardAPI(t *testing.T) {
 	seedDevices(t, f.store, sn,
 		scan.Device{IP: "10.50.1.20", MAC: "02:00:00:00:32:14", Category: "printer", Vendor: "Brother", FoundBy: []string{"tcp/9100"}},
 		scan.Device{IP: "10.50.1.21", MAC: "02:00:00:00:32:15", Category: "switch", Vendor: "Cisco", FoundBy: []string{"snmp"}})
-	if _, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "branch", Address: "192.0.2.1", Port: 22, User: "root",
-		Subnets: []string{"10.46.1.0/24"}}, nil); err != nil {
+	// A branch subnet no agent is in, served by a trusted satellite with
+	// lanscout; and a satellite nobody confirmed yet.
+	if _, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.46.1.0/24", Name: "Branch"}); err != nil {
+		t.Fatal(err)
+	}
+	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "branch", Address: "192.0.2.1", Port: 22, User: "root",
+		Subnets: []string{"10.46.1.0/24"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hk, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetSatelliteLanscout(ctx, sat.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "spare", Address: "192.0.2.2", Port: 22, User: "root"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Before any login: fixture.login gives the API client a session.
@@ -327,6 +354,7 @@ func TestDashboardAPI(t *testing.T) {
 			SubnetsElected    int `json:"subnets_elected"`
 			Satellites        int `json:"satellites"`
 			SatellitesTrusted int `json:"satellites_trusted"`
+			SatellitesScan    int `json:"satellites_scanning"`
 		} `json:"scanners"`
 	}
 	var d dash
@@ -346,17 +374,23 @@ func TestDashboardAPI(t *testing.T) {
 	if d.Devices != 2 || d.NewThisWeek != 2 || cats["printer"] != 1 || cats["switch"] != 1 || len(d.NewPerDay) != 30 || perDay != 2 {
 		t.Errorf("dashboard counts: %+v", d)
 	}
-	if len(d.Subnets) != 1 || d.Subnets[0].CIDR != "10.50.1.0/24" || d.Subnets[0].Counts.Up != 2 || d.Subnets[0].LastScan == nil {
+	lanSeen := false
+	for _, s := range d.Subnets {
+		if s.ID == sn.ID {
+			lanSeen = s.CIDR == "10.50.1.0/24" && s.Counts.Up == 2 && s.LastScan != nil && s.LastScan.Status == "done"
+		}
+	}
+	if len(d.Subnets) != 2 || !lanSeen {
 		t.Errorf("dashboard subnets: %+v", d.Subnets)
 	}
 	sc := d.Scanners
-	if sc.AgentsOnline != 2 || sc.Agents != 2 || sc.ElectedAgents != 2 || sc.SubnetsElected != 1 || sc.Satellites != 1 || sc.SatellitesTrusted != 0 {
+	if sc.AgentsOnline != 2 || sc.Agents != 2 || sc.ElectedAgents != 2 || sc.SubnetsElected != 1 || sc.Satellites != 2 || sc.SatellitesTrusted != 1 || sc.SatellitesScan != 1 {
 		t.Errorf("scanners: %+v", sc)
 	}
 	// The page shows the same numbers.
 	resp, _ = c.Get(f.ts.URL + "/")
 	body := readBody(t, resp)
-	for _, want := range []string{"Scanners online", `2<span class="muted"> / 2</span>`, "elected scanners", "in 1 subnet<", "0 trusted"} {
+	for _, want := range []string{"Scanners online", `2<span class="muted"> / 2</span>`, "elected scanners", "in 1 subnet<", "1 trusted, 1 scanning"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard page lacks %q", want)
 		}
@@ -368,6 +402,9 @@ func TestDashboardAPI(t *testing.T) {
 		if !regexp.MustCompile(fmt.Sprintf(`<a href="/agents/%d"[^>]*>(steady|laptop)</a>`, id)).MatchString(body) {
 			t.Errorf("subnets list lacks a link to agent %d", id)
 		}
+	}
+	if !regexp.MustCompile(`<span title="[^"]*satellite branch[^"]*">branch</span> <span class="muted small">satellite</span>`).MatchString(body) {
+		t.Error("subnets list does not name the satellite that scans the branch subnet")
 	}
 	// The JSON has no field the schema does not name at the top level.
 	var raw map[string]json.RawMessage
