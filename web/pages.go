@@ -292,14 +292,15 @@ type subnetsData struct {
 	Rows    []inventory.SubnetCoverage
 	Running map[int64]bool
 	Next    map[int64]time.Time // zero: on demand
-	// Scanners are who scans each subnet (subnetElection): elected agents,
-	// else the satellite or the server that would.
-	Scanners map[int64][]ScannerView
-	Form     subnetForm
-	Errors   map[string]string
-	Notice   string
-	CanEdit  bool
-	CanScan  bool
+	// Elections say who scans each subnet (subnetElection): elected
+	// agents, else the satellite or the server that would, else why
+	// nobody is elected.
+	Elections map[int64]SubnetElection
+	Form      subnetForm
+	Errors    map[string]string
+	Notice    string
+	CanEdit   bool
+	CanScan   bool
 	// AllCredentials are the SNMP credentials the form offers (admins).
 	AllCredentials []inventory.Credential
 }
@@ -324,7 +325,7 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 		return
 	}
 	p := principalOf(c)
-	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Next: map[int64]time.Time{}, Scanners: map[int64][]ScannerView{},
+	d := subnetsData{Rows: db.Subnets, Running: map[int64]bool{}, Next: map[int64]time.Time{}, Elections: map[int64]SubnetElection{},
 		Form: form, Errors: errs, Notice: notice,
 		CanEdit: p.Role.Allows(inventory.RoleAdmin), CanScan: p.Role.Allows(inventory.RoleOperator)}
 	if d.CanEdit {
@@ -347,7 +348,7 @@ func (s *Server) renderSubnets(c *gin.Context, status int, form subnetForm, errs
 			s.log.Warn("subnet election", "subnet", r.Subnet.CIDR, "err", err)
 			continue
 		}
-		d.Scanners[r.Subnet.ID] = el.Scanners
+		d.Elections[r.Subnet.ID] = el
 	}
 	s.render(c, status, "subnets.html", d)
 }
