@@ -49,6 +49,14 @@ type Config struct {
 	HostKey ssh.PublicKey
 	// WakeCommand is the command template; default DefaultWakeCommand.
 	WakeCommand string
+	// WakePorts are the UDP ports a template with {port} is run for, once
+	// each; default wol's 9 and 7. Set, a template without {port} is
+	// refused: the satellite's program would pick the port.
+	WakePorts []int
+	// WakePassword is the SecureOn password (4 or 6 bytes) for
+	// {password}; nil for none. Set, a template without {password} is
+	// refused rather than sending packets without it.
+	WakePassword []byte
 
 	ConnectTimeout  time.Duration // TCP connect plus SSH handshake; default 10s
 	CommandTimeout  time.Duration // each command; default 60s

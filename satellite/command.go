@@ -1,28 +1,53 @@
 package satellite
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
 // DefaultWakeCommand is Debian's wakeonlan, sending UDP to the directed
-// broadcast given.
-const DefaultWakeCommand = "wakeonlan -i {broadcast} {macs}"
+// broadcast given, once per configured port. Debian's wakeonlan has no
+// SecureOn password option: with a password configured, use
+// LanscoutWakeCommand (Wake refuses a template that cannot carry it).
+const DefaultWakeCommand = "wakeonlan -i {broadcast} -p {port} {macs}"
 
 // LanscoutWakeCommand is the wake command for satellites with lanscout
 // installed.
-const LanscoutWakeCommand = "lanscout wake --broadcast {broadcast} {macs}"
+const LanscoutWakeCommand = "lanscout wake --broadcast {broadcast} --port {port} {macs}"
+
+// LanscoutPasswordWakeCommand is LanscoutWakeCommand carrying a SecureOn
+// password.
+const LanscoutPasswordWakeCommand = "lanscout wake --broadcast {broadcast} --port {port} --password {password} {macs}"
 
 // The placeholders of a wake command.
 const (
 	phBroadcast = "{broadcast}"
 	phMACs      = "{macs}"
 	phIface     = "{iface}"
+	phPort      = "{port}"
+	phPassword  = "{password}"
 )
+
+// Placeholders a caller may ask a template about (Uses).
+const (
+	PlaceholderPort     = phPort
+	PlaceholderPassword = phPassword
+)
+
+// isPlaceholder reports whether w is one of the placeholders.
+func isPlaceholder(w string) bool {
+	switch w {
+	case phBroadcast, phMACs, phIface, phPort, phPassword:
+		return true
+	}
+	return false
+}
 
 // ErrBadTemplate is matched by every error ParseTemplate returns.
 var ErrBadTemplate = errors.New("invalid wake command")
@@ -35,9 +60,14 @@ var literalToken = regexp.MustCompile(`^[A-Za-z0-9_./:=,+@%-]+$`)
 // ifaceName is what an {iface} may be: a Linux interface name.
 var ifaceName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,15}$`)
 
+// passwordWord is what a {password} becomes: 4 or 6 bytes as lower-case
+// hexadecimal pairs separated by colons, nothing the shell would read.
+var passwordWord = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){3}((:[0-9a-f]{2}){2})?$`)
+
 // Template is a parsed wake command: words, each a literal that needs no
 // quoting or one of the placeholders {broadcast}, {macs} (one word per
-// MAC) and {iface}. It is the only way a command is built, so nothing the
+// MAC), {iface}, {port} (one UDP port: the command runs once per port)
+// and {password} (a SecureOn password as aa:bb:cc:dd:ee:ff). It is the only way a command is built, so nothing the
 // shell on the satellite would interpret can get into it: literals are
 // checked when the template is parsed, and placeholders are filled with
 // values that were parsed as addresses.
@@ -59,11 +89,11 @@ func ParseTemplate(s string) (Template, error) {
 		case phMACs:
 			macs++
 			continue
-		case phBroadcast, phIface:
+		case phBroadcast, phIface, phPort, phPassword:
 			continue
 		}
 		if strings.ContainsAny(w, "{}") {
-			return Template{}, fmt.Errorf("%w %q: unknown placeholder in %q (want {broadcast}, {macs} or {iface}, each a whole word)", ErrBadTemplate, s, w)
+			return Template{}, fmt.Errorf("%w %q: unknown placeholder in %q (want {broadcast}, {macs}, {iface}, {port} or {password}, each a whole word)", ErrBadTemplate, s, w)
 		}
 		if !literalToken.MatchString(w) {
 			return Template{}, fmt.Errorf("%w %q: word %q may hold only letters, digits and _ . / : = , + @ %% - (no quotes, spaces or shell operators)", ErrBadTemplate, s, w)
@@ -72,7 +102,7 @@ func ParseTemplate(s string) (Template, error) {
 			return Template{}, fmt.Errorf("%w %q: the command cannot start with %q", ErrBadTemplate, s, w)
 		}
 	}
-	if words[0] == phMACs || words[0] == phBroadcast || words[0] == phIface {
+	if isPlaceholder(words[0]) {
 		return Template{}, fmt.Errorf("%w %q: it must start with a program name", ErrBadTemplate, s)
 	}
 	if macs != 1 {
@@ -102,7 +132,8 @@ func (t Template) Program() string {
 	return t.words[0]
 }
 
-// Uses reports whether the template has the placeholder ("{iface}").
+// Uses reports whether the template has the placeholder ("{iface}",
+// PlaceholderPassword).
 func (t Template) Uses(placeholder string) bool {
 	for _, w := range t.words {
 		if w == placeholder {
@@ -112,11 +143,28 @@ func (t Template) Uses(placeholder string) bool {
 	return false
 }
 
-// Expand builds the command line for one batch. broadcast must be an IPv4
-// address when the template has {broadcast}; iface a valid interface name
-// when it has {iface}; every MAC 6 bytes. The result is one line of words
-// separated by single spaces, none needing quotes.
+// Params fill a template's placeholders other than {macs}.
+type Params struct {
+	Broadcast netip.Addr
+	Iface     string
+	Port      int    // 1-65535 when the template has {port}
+	Password  []byte // 4 or 6 bytes when the template has {password}
+}
+
+// Expand builds the command line for one batch with only {broadcast} and
+// {iface} to fill (ExpandParams).
 func (t Template) Expand(broadcast netip.Addr, iface string, macs []net.HardwareAddr) (string, error) {
+	return t.ExpandParams(Params{Broadcast: broadcast, Iface: iface}, macs)
+}
+
+// ExpandParams builds the command line for one batch. p.Broadcast must be
+// an IPv4 address when the template has {broadcast}; p.Iface a valid
+// interface name when it has {iface}; p.Port a port when it has {port};
+// p.Password 4 or 6 bytes when it has {password}; every MAC 6 bytes. The
+// result is one line of words separated by single spaces, none needing
+// quotes.
+func (t Template) ExpandParams(p Params, macs []net.HardwareAddr) (string, error) {
+	broadcast, iface := p.Broadcast, p.Iface
 	if len(t.words) == 0 {
 		return "", fmt.Errorf("%w: empty", ErrBadTemplate)
 	}
@@ -139,6 +187,22 @@ func (t Template) Expand(broadcast netip.Addr, iface string, macs []net.Hardware
 				return "", fmt.Errorf("wake command %q needs an interface name, got %q", t, iface)
 			}
 			b.WriteString(iface)
+		case phPort:
+			if p.Port < 1 || p.Port > 65535 {
+				return "", fmt.Errorf("wake command %q needs a UDP port 1-65535, got %d", t, p.Port)
+			}
+			b.WriteString(strconv.Itoa(p.Port))
+		case phPassword:
+			if len(p.Password) == 0 {
+				return "", fmt.Errorf("wake command %q has {password} but no SecureOn password is configured (wake.password)", t)
+			}
+			// Checked again as text, so that nothing but hexadecimal
+			// and colons can reach the remote shell whatever the bytes.
+			pw := formatPassword(p.Password)
+			if !passwordWord.MatchString(pw) {
+				return "", fmt.Errorf("wake command %q: a SecureOn password is 4 or 6 bytes, got %d", t, len(p.Password))
+			}
+			b.WriteString(pw)
 		case phMACs:
 			for j, m := range macs {
 				if len(m) != 6 {
@@ -164,7 +228,14 @@ const macWordLen = len("00:00:00:00:00:00 ")
 // one argument (sh -c), which Linux caps at 128 KiB (MAX_ARG_STRLEN), so
 // batches must be bounded whatever the MAC count.
 func (t Template) Batches(macs []net.HardwareAddr, maxBytes, maxMACs int) ([][]net.HardwareAddr, error) {
-	fixed := len(t.String()) - len(phMACs) + len("255.255.255.255") + 16
+	// Room for the longest value of each placeholder the template has.
+	fixed := len(t.String()) - len(phMACs) + 16
+	for ph, longest := range map[string]int{phBroadcast: len("255.255.255.255"), phIface: 15, phPort: 5,
+		phPassword: len("00:00:00:00:00:00")} {
+		if t.Uses(ph) {
+			fixed += longest
+		}
+	}
 	per := (maxBytes - fixed) / macWordLen
 	if maxMACs > 0 && per > maxMACs {
 		per = maxMACs
@@ -179,6 +250,17 @@ func (t Template) Batches(macs []net.HardwareAddr, maxBytes, maxMACs int) ([][]n
 		macs = macs[n:]
 	}
 	return out, nil
+}
+
+// formatPassword writes a password as lower-case hexadecimal pairs
+// separated by colons, as wol.FormatPassword and `lanscout wake
+// --password` read it.
+func formatPassword(p []byte) string {
+	parts := make([]string, len(p))
+	for i, c := range p {
+		parts[i] = hex.EncodeToString([]byte{c})
+	}
+	return strings.Join(parts, ":")
 }
 
 // shellWord reports whether s can be sent to a remote shell unquoted.

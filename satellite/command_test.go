@@ -1,6 +1,7 @@
 package satellite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,12 @@ func TestParseTemplate(t *testing.T) {
 	for _, tc := range []struct{ in, err string }{
 		{DefaultWakeCommand, ""},
 		{LanscoutWakeCommand, ""},
+		{LanscoutPasswordWakeCommand, ""},
+		{"wakeonlan -p {port} -i {broadcast} {macs}", ""},
+		{"wakeonlan -p{port} {macs}", "unknown placeholder"},
+		{"lanscout wake --password={password} {macs}", "unknown placeholder"},
+		{"{port} {macs}", "program name"},
+		{"{password} {macs}", "program name"},
 		{"  /usr/bin/wakeonlan   -p 9 -i {broadcast}  {macs} ", ""},
 		{"sudo -n etherwake -i {iface} {macs}", ""},
 		{"", "empty"},
@@ -57,8 +64,8 @@ func TestExpand(t *testing.T) {
 	bc := netip.MustParseAddr("10.9.1.255")
 	macs := []net.HardwareAddr{mac(1), mac(2)}
 	for _, tc := range []struct{ tmpl, iface, want string }{
-		{DefaultWakeCommand, "", "wakeonlan -i 10.9.1.255 02:00:00:00:00:01 02:00:00:00:00:02"},
-		{LanscoutWakeCommand, "", "lanscout wake --broadcast 10.9.1.255 02:00:00:00:00:01 02:00:00:00:00:02"},
+		{"wakeonlan -i {broadcast} {macs}", "", "wakeonlan -i 10.9.1.255 02:00:00:00:00:01 02:00:00:00:00:02"},
+		{"lanscout wake --broadcast {broadcast} {macs}", "", "lanscout wake --broadcast 10.9.1.255 02:00:00:00:00:01 02:00:00:00:00:02"},
 		{"etherwake -i {iface} {macs}", "eth0.12", "etherwake -i eth0.12 02:00:00:00:00:01 02:00:00:00:00:02"},
 	} {
 		got, err := MustParseTemplate(tc.tmpl).Expand(bc, tc.iface, macs)
@@ -86,15 +93,90 @@ func TestExpand(t *testing.T) {
 	}
 }
 
+func TestExpandPortPassword(t *testing.T) {
+	bc := netip.MustParseAddr("10.9.1.255")
+	macs := []net.HardwareAddr{mac(1)}
+	pw6 := []byte{0xaa, 0xBB, 0x01, 0x02, 0x03, 0xff}
+	for _, tc := range []struct {
+		tmpl string
+		p    Params
+		want string
+	}{
+		{DefaultWakeCommand, Params{Broadcast: bc, Port: 4009}, "wakeonlan -i 10.9.1.255 -p 4009 02:00:00:00:00:01"},
+		{LanscoutWakeCommand, Params{Broadcast: bc, Port: 7}, "lanscout wake --broadcast 10.9.1.255 --port 7 02:00:00:00:00:01"},
+		{LanscoutPasswordWakeCommand, Params{Broadcast: bc, Port: 9, Password: pw6},
+			"lanscout wake --broadcast 10.9.1.255 --port 9 --password aa:bb:01:02:03:ff 02:00:00:00:00:01"},
+		{"lanscout wake --password {password} {macs}", Params{Password: []byte{10, 20, 30, 40}},
+			"lanscout wake --password 0a:14:1e:28 02:00:00:00:00:01"},
+		// A password without {password} in the template is Wake's to
+		// refuse; Expand fills only what the template has.
+		{"wakeonlan {macs}", Params{Port: 9, Password: pw6}, "wakeonlan 02:00:00:00:00:01"},
+	} {
+		got, err := MustParseTemplate(tc.tmpl).ExpandParams(tc.p, macs)
+		if err != nil || got != tc.want {
+			t.Errorf("ExpandParams(%q, %+v) = %q, %v; want %q", tc.tmpl, tc.p, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		tmpl string
+		p    Params
+		err  string
+	}{
+		{DefaultWakeCommand, Params{Broadcast: bc}, "UDP port"},
+		{DefaultWakeCommand, Params{Broadcast: bc, Port: 65536}, "UDP port"},
+		{DefaultWakeCommand, Params{Broadcast: bc, Port: -9}, "UDP port"},
+		{LanscoutPasswordWakeCommand, Params{Broadcast: bc, Port: 9}, "no SecureOn password"},
+		{LanscoutPasswordWakeCommand, Params{Broadcast: bc, Port: 9, Password: []byte{1, 2, 3}}, "4 or 6 bytes"},
+		{LanscoutPasswordWakeCommand, Params{Broadcast: bc, Port: 9, Password: []byte("a;reboot")}, "4 or 6 bytes"},
+	} {
+		got, err := MustParseTemplate(tc.tmpl).ExpandParams(tc.p, macs)
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ExpandParams(%q, %+v) = %q, %v; want an error with %q", tc.tmpl, tc.p, got, err, tc.err)
+		}
+	}
+}
+
+// TestWakeRefusesWhatTheCommandCannotCarry: a password or ports the
+// template has no placeholder for fail the wake before anything is
+// dialled (no Dial is set and the address is unroutable: reaching the
+// network would be a different error).
+func TestWakeRefusesWhatTheCommandCannotCarry(t *testing.T) {
+	base := Config{Name: "branch", Address: "192.0.2.1", User: "wake"}
+	for _, tc := range []struct {
+		cmd   string
+		ports []int
+		pw    []byte
+		want  string
+	}{
+		{DefaultWakeCommand, nil, []byte{1, 2, 3, 4, 5, 6}, "has no {password}"},
+		{"wakeonlan -i {broadcast} {macs}", []int{4009}, nil, "has no {port}"},
+	} {
+		cfg := base
+		cfg.WakeCommand, cfg.WakePorts, cfg.WakePassword = tc.cmd, tc.ports, tc.pw
+		cfg.Dial = func(context.Context, string, string) (net.Conn, error) {
+			t.Errorf("%q: dialled though the command cannot carry the settings", tc.cmd)
+			return nil, errors.New("no")
+		}
+		_, err := Wake(t.Context(), cfg, netip.MustParseAddr("10.0.0.255"), "", []net.HardwareAddr{mac(1)})
+		if !errors.Is(err, ErrWakeCommandCannot) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was sent") {
+			t.Errorf("%q ports %v password %v: err = %v, want ErrWakeCommandCannot saying %q", tc.cmd, tc.ports, tc.pw, err, tc.want)
+		}
+		if tc.pw != nil && strings.Contains(err.Error(), "01:02:03") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
 // TestExpandOnlySafeWords: whatever valid inputs, every word of the
 // command is one the shell reads as itself.
 func TestExpandOnlySafeWords(t *testing.T) {
-	tm := MustParseTemplate("sudo -n /usr/sbin/etherwake -i {iface} -b {broadcast} {macs}")
+	tm := MustParseTemplate("sudo -n /usr/sbin/etherwake -i {iface} -b {broadcast} -p {port} --pw {password} {macs}")
 	var macs []net.HardwareAddr
 	for i := range 50 {
 		macs = append(macs, mac(i*7919))
 	}
-	cmd, err := tm.Expand(netip.MustParseAddr("192.168.7.255"), "br-lan_2", macs)
+	cmd, err := tm.ExpandParams(Params{Broadcast: netip.MustParseAddr("192.168.7.255"), Iface: "br-lan_2", Port: 65535,
+		Password: []byte{0xff, 0x00, 0x7f, 0x80, 0x0a, 0x3b}}, macs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +211,7 @@ func TestBatches(t *testing.T) {
 		}
 		n := 0
 		for _, b := range bs {
-			cmd, err := tm.Expand(netip.MustParseAddr("255.255.255.255"), "", b)
+			cmd, err := tm.ExpandParams(Params{Broadcast: netip.MustParseAddr("255.255.255.255"), Port: 65535}, b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,11 +270,9 @@ func FuzzParseTemplate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		cmd, err := tm.Expand(netip.MustParseAddr("10.0.0.255"), "eth0", []net.HardwareAddr{mac(1), mac(2)})
+		cmd, err := tm.ExpandParams(Params{Broadcast: netip.MustParseAddr("10.0.0.255"), Iface: "eth0", Port: 9,
+			Password: []byte{1, 2, 3, 4, 5, 6}}, []net.HardwareAddr{mac(1), mac(2)})
 		if err != nil {
-			if tm.Uses(phIface) || tm.Uses(phBroadcast) {
-				return
-			}
 			t.Fatalf("Expand of accepted %q: %v", s, err)
 		}
 		for _, w := range strings.Split(cmd, " ") {

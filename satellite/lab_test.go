@@ -3,6 +3,7 @@ package satellite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -23,7 +24,8 @@ import (
 // satLab is a routed lab: the "server" is the lab's scanner; the satellite
 // is a real sshd (with Debian's wakeonlan) on the remote subnet, which the
 // server reaches only through the router, so no broadcast of the server's
-// reaches it. The sink listens on the router's leg in the remote subnet.
+// reaches it. The sink listens on the router's leg in the remote subnet,
+// on port 9 and on satPort, a port no program sends to by default.
 type satLab struct {
 	l      *lab.Lab
 	sshd   *sshtest.Server
@@ -37,10 +39,13 @@ func newSatLab(t *testing.T) *satLab {
 	l := labtest.New(t, lab.Config{Hosts: -1, Routed: &lab.RoutedConfig{ICMPHosts: 2, SilentHosts: -1}})
 	r := l.Router
 	sshd := sshtest.Start(t, sshtest.Options{Lab: l, Namespace: r.Namespace, Listen: netip.AddrPortFrom(r.ICMPHosts[0], 22)})
-	sink := woltest.Listen(t, l, l.Router.LAN.Namespace, "", 9)
+	sink := woltest.Listen(t, l, l.Router.LAN.Namespace, "", 9, satPort)
 	bcast, _ := wol.DirectedBroadcast(r.Remote)
 	return &satLab{l: l, sshd: sshd, sink: sink, bcast: bcast, server: sshtest.DialFrom(l, l.Scanner.Namespace)}
 }
+
+// satPort is the configured wake port of the lab tests.
+const satPort = 4009
 
 func (sl *satLab) config(hostKey ssh.PublicKey) satellite.Config {
 	return satellite.Config{Name: "branch", Address: sl.sshd.Addr.Addr().String(), Port: int(sl.sshd.Addr.Port()),
@@ -123,6 +128,45 @@ func TestLabSatellite(t *testing.T) {
 			if !strings.HasPrefix(p.From, sl.sshd.Addr.Addr().String()+":") {
 				t.Errorf("packet %+v not from the satellite %s", p, sl.sshd.Addr.Addr())
 			}
+		}
+	})
+
+	t.Run("the configured port reaches wakeonlan", func(t *testing.T) {
+		cfg := sl.config(ecdsa)
+		cfg.WakePorts = []int{satPort}
+		want := "02:00:5e:30:00:0a"
+		res, err := satellite.Wake(ctx, cfg, sl.bcast, "", macs(t, want))
+		if err != nil || len(res) != 1 || res[0].Err != nil {
+			t.Fatalf("%+v %v\nsshd log:\n%s", res, err, sl.sshd.Log())
+		}
+		if _, err := sl.sink.Wait(10*time.Second, func(ps []woltest.Packet) bool {
+			for _, p := range ps {
+				if p.MAC == want && p.To == fmt.Sprint(satPort) {
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			t.Fatalf("no packet for %s on port %d: %v; got %+v", want, satPort, err, sl.sink.Packets())
+		}
+		for _, p := range sl.sink.Packets() {
+			if p.MAC == want && p.To != fmt.Sprint(satPort) {
+				t.Errorf("packet %+v on another port than the configured %d", p, satPort)
+			}
+		}
+	})
+
+	t.Run("a password wakeonlan cannot carry sends nothing", func(t *testing.T) {
+		cfg := sl.config(ecdsa)
+		cfg.WakePassword = []byte{1, 2, 3, 4, 5, 6}
+		before := len(sl.sink.Packets())
+		_, err := satellite.Wake(ctx, cfg, sl.bcast, "", macs(t, "02:00:5e:30:00:0b"))
+		if !errors.Is(err, satellite.ErrWakeCommandCannot) {
+			t.Fatalf("err = %v, want ErrWakeCommandCannot", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if len(sl.sink.Packets()) != before {
+			t.Errorf("packets went out without the password: %+v", sl.sink.Packets()[before:])
 		}
 	})
 

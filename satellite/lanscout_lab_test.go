@@ -1,7 +1,9 @@
 package satellite_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"github.com/lanscout/lanscout/internal/sshtest"
 	"github.com/lanscout/lanscout/internal/woltest"
 	"github.com/lanscout/lanscout/satellite"
+	"github.com/lanscout/lanscout/wol"
 )
 
 // TestLanscoutHelperProcess is the lanscout command on the satellite: its
@@ -92,6 +95,31 @@ func TestLabSatelliteLanscoutWake(t *testing.T) {
 			t.Errorf("frame %+v not to the broadcast MAC", p)
 		}
 	}
+	// UDP with a SecureOn password and a configured port: lanscout
+	// wake carries both (Debian's wakeonlan has no password option).
+	udpSink := woltest.Listen(t, l, r.LAN.Namespace, "", satPort)
+	bcast, _ := wol.DirectedBroadcast(r.Remote)
+	pwCfg := cfg
+	pwCfg.WakeCommand = satellite.LanscoutPasswordWakeCommand
+	pwCfg.WakePorts = []int{satPort}
+	pwCfg.WakePassword = []byte{0xaa, 0xbb, 0xcc, 0x01, 0x02, 0x03}
+	pwMAC := "02:00:5e:60:00:04"
+	ps, err = udpSink.SendUntil(20*time.Second, func() error {
+		var err error
+		if res, err = satellite.Wake(t.Context(), pwCfg, bcast, "", macs(t, pwMAC)); err == nil && res[0].Err != nil {
+			err = res[0].Err
+		}
+		return err
+	}, func(ps []woltest.Packet) bool { return woltest.Has(ps, "udp", pwMAC) })
+	if err != nil {
+		t.Fatalf("password wake: %v: %+v\n%s", err, ps, sshd.Log())
+	}
+	for _, p := range ps {
+		if p.MAC == pwMAC && (!bytes.Equal(p.Password, pwCfg.WakePassword) || p.To != fmt.Sprint(satPort)) {
+			t.Errorf("packet %+v: want password %x on port %d", p, pwCfg.WakePassword, satPort)
+		}
+	}
+
 	// A bad interface is refused by lanscout there: the MACs fail with its message.
 	res, err = satellite.Wake(t.Context(), cfg, netip.Addr{}, "nosuch0", macs(t, "02:00:5e:60:00:03"))
 	if err != nil || len(res) != 1 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "nosuch0") {

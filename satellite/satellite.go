@@ -133,26 +133,58 @@ type Result struct {
 	Err error // nil: the satellite's command ran and exited 0
 }
 
+// ErrWakeCommandCannot is matched by the error of a wake whose command
+// cannot carry what is configured: a SecureOn password, or UDP ports.
+var ErrWakeCommandCannot = errors.New("the wake command cannot carry the configured setting")
+
+// defaultWakePorts are wol.DefaultPorts, for templates with {port} when
+// none are configured.
+var defaultWakePorts = []int{9, 7}
+
 // Wake sends magic packets for macs through the satellite: the wake
-// command, with broadcast and iface filled in, in batches that keep each
-// command line under the limits, several at a time on one connection.
-// It returns one Result per MAC, in order. The error is for failing the
-// whole wake before any command ran (a bad template, an unreachable host,
-// a changed host key: *HostKeyChangedError); then no MAC was sent.
+// command, with broadcast, iface, port and password filled in, in batches
+// that keep each command line under the limits, once per port when the
+// command has {port}, several at a time on one connection. It returns
+// one Result per MAC, in order; a MAC counts as sent when a command for
+// any one port sent it (the card wakes on any one packet). The error is
+// for failing the whole wake before any command ran (a bad template, one
+// that cannot carry cfg.WakePassword or cfg.WakePorts, an unreachable
+// host, a changed host key: *HostKeyChangedError); then no MAC was sent.
 func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, macs []net.HardwareAddr) ([]Result, error) {
 	cfg.defaults()
 	tmpl, err := ParseTemplate(cfg.WakeCommand)
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.WakePassword) > 0 && !tmpl.Uses(phPassword) {
+		return nil, fmt.Errorf("%s: %w: a SecureOn password is configured (wake.password) and the wake command %q has no {password}, "+
+			"so its packets would not wake the machines; nothing was sent. Debian's wakeonlan has no SecureOn option: use %q",
+			cfg.label(), ErrWakeCommandCannot, tmpl, LanscoutPasswordWakeCommand)
+	}
+	ports := []int{0}
+	switch {
+	case tmpl.Uses(phPort) && len(cfg.WakePorts) > 0:
+		ports = cfg.WakePorts
+	case tmpl.Uses(phPort):
+		ports = defaultWakePorts
+	case len(cfg.WakePorts) > 0:
+		return nil, fmt.Errorf("%s: %w: UDP ports are configured (wake.ports %v) and the wake command %q has no {port}, "+
+			"so the satellite would pick its own; nothing was sent. Add -p {port} (wakeonlan) or --port {port} (lanscout wake)",
+			cfg.label(), ErrWakeCommandCannot, cfg.WakePorts, tmpl)
+	}
 	batches, err := tmpl.Batches(macs, cfg.MaxCommandBytes, cfg.MaxBatch)
 	if err != nil {
 		return nil, err
 	}
-	cmds := make([]string, len(batches))
-	for i, b := range batches {
-		if cmds[i], err = tmpl.Expand(broadcast, iface, b); err != nil {
-			return nil, err
+	// cmds[i*len(ports)+k] is batch i for ports[k].
+	cmds := make([]string, 0, len(batches)*len(ports))
+	for _, b := range batches {
+		for _, port := range ports {
+			cmd, err := tmpl.ExpandParams(Params{Broadcast: broadcast, Iface: iface, Port: port, Password: cfg.WakePassword}, b)
+			if err != nil {
+				return nil, err
+			}
+			cmds = append(cmds, cmd)
 		}
 	}
 	if len(cmds) == 0 {
@@ -182,16 +214,29 @@ func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, m
 	wg.Wait()
 	out := make([]Result, 0, len(macs))
 	for i, b := range batches {
-		var sent map[string]bool
-		if errs[i] != nil {
-			sent = sentMACs(outputs[i].String())
+		errsOf := make([]error, len(ports))
+		sent := make([]map[string]bool, len(ports))
+		for k := range ports {
+			if errsOf[k] = errs[i*len(ports)+k]; errsOf[k] != nil {
+				sent[k] = sentMACs(outputs[i*len(ports)+k].String())
+			}
 		}
 		for _, m := range b {
-			r := Result{MAC: m, Err: errs[i]}
-			if sent[m.String()] {
-				// The command failed, but said this MAC went out:
+			r := Result{MAC: m}
+			var failed []error
+			for k := range ports {
+				// A failed command may still say this MAC went out:
 				// lanscout wake exits 1 when any one MAC failed.
-				r.Err = nil
+				if errsOf[k] == nil || sent[k][m.String()] {
+					failed = nil
+					break
+				}
+				failed = append(failed, errsOf[k])
+			}
+			if len(failed) == 1 {
+				r.Err = failed[0]
+			} else if len(failed) > 1 {
+				r.Err = errors.Join(failed...)
 			}
 			out = append(out, r)
 		}

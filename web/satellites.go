@@ -97,6 +97,11 @@ func (s *Server) wakeViaSatellite(ctx context.Context, sat inventory.Satellite, 
 	if err != nil {
 		return nil, err
 	}
+	// The ports and SecureOn password apply to every route; a command
+	// that cannot carry them fails the satellite's targets with a message
+	// saying so (satellite.ErrWakeCommandCannot) rather than sending
+	// packets that would not wake them.
+	cfg.WakePorts, cfg.WakePassword = s.wake.opts.Ports, s.wake.opts.Password
 	res, err := satellite.Wake(ctx, cfg, broadcast, sat.Interface, macs)
 	if err != nil {
 		s.noteSatelliteError(ctx, sat, err)

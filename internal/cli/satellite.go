@@ -155,7 +155,7 @@ func printProbe(w io.Writer, cfg satellite.Config, r satellite.ProbeResult) erro
 //	    key_file: /etc/lanscout/satellite_ed25519
 //	    host_key: "ssh-ed25519 AAAA..." # trusted as written; omit to confirm it in the UI
 //	    subnets: [10.20.0.0/24, 10.21.0.0/24]
-//	    wake_command: "wakeonlan -i {broadcast} {macs}"   # the default
+//	    wake_command: "wakeonlan -i {broadcast} -p {port} {macs}"   # the default
 //	    iface: eth0                   # for a wake_command with {iface}
 type satelliteEntry struct {
 	Name        string   `yaml:"name"`
