@@ -50,8 +50,8 @@ type Config struct {
 	// WakeCommand is the command template; default DefaultWakeCommand.
 	WakeCommand string
 	// WakePorts are the UDP ports a template with {port} is run for, once
-	// each; default wol's 9 and 7. Set, a template without {port} is
-	// refused: the satellite's program would pick the port.
+	// each; default wol's 9 and 7. Set without 9, a template without
+	// {port} is refused: the satellite's program would send to 9.
 	WakePorts []int
 	// WakePassword is the SecureOn password (4 or 6 bytes) for
 	// {password}; nil for none. Set, a template without {password} is

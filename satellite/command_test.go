@@ -149,7 +149,7 @@ func TestWakeRefusesWhatTheCommandCannotCarry(t *testing.T) {
 		want  string
 	}{
 		{DefaultWakeCommand, nil, []byte{1, 2, 3, 4, 5, 6}, "has no {password}"},
-		{"wakeonlan -i {broadcast} {macs}", []int{4009}, nil, "has no {port}"},
+		{"wakeonlan -i {broadcast} {macs}", []int{4009, 7}, nil, "has no {port}"},
 	} {
 		cfg := base
 		cfg.WakeCommand, cfg.WakePorts, cfg.WakePassword = tc.cmd, tc.ports, tc.pw

@@ -167,9 +167,12 @@ func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, m
 		ports = cfg.WakePorts
 	case tmpl.Uses(phPort):
 		ports = defaultWakePorts
-	case len(cfg.WakePorts) > 0:
-		return nil, fmt.Errorf("%s: %w: UDP ports are configured (wake.ports %v) and the wake command %q has no {port}, "+
-			"so the satellite would pick its own; nothing was sent. Add -p {port} (wakeonlan) or --port {port} (lanscout wake)",
+	case len(cfg.WakePorts) > 0 && !slices.Contains(cfg.WakePorts, 9):
+		// Without {port} the satellite's program sends to port 9 (every
+		// one does, wakeonlan and lanscout wake included): fine when 9 is
+		// one of the ports configured, the card wakes on any one packet.
+		return nil, fmt.Errorf("%s: %w: UDP ports %v are configured (wake.ports) and the wake command %q has no {port}, "+
+			"so the satellite would send to port 9; nothing was sent. Add -p {port} (wakeonlan) or --port {port} (lanscout wake)",
 			cfg.label(), ErrWakeCommandCannot, cfg.WakePorts, tmpl)
 	}
 	batches, err := tmpl.Batches(macs, cfg.MaxCommandBytes, cfg.MaxBatch)
