@@ -405,7 +405,7 @@ func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget
 	case inventory.WakeRouteLocal, inventory.WakeRouteDirected:
 		s.wakeLocal(ctx, p, ts, macs)
 	case inventory.WakeRouteAgent:
-		if err := s.wakeViaAgent(ctx, p, macs, set); err != nil {
+		if err := s.wakeViaAgent(ctx, p, ts, macs, set); err != nil {
 			s.wakeFailover(ctx, p, ts, macs, err)
 		}
 	case inventory.WakeRouteSatellite, inventory.WakeRouteAllSatellites:
@@ -514,7 +514,7 @@ func (s *Server) wakeFailover(ctx context.Context, p wakePlan, ts []*liveTarget,
 		try := p
 		try.Route, try.agentID, try.Via = inventory.WakeRouteAgent, a.ID, agentLabel(a)
 		moveTo(try.Route, try.Via, err)
-		if err = s.wakeViaAgent(ctx, try, macs, set); err == nil {
+		if err = s.wakeViaAgent(ctx, try, ts, macs, set); err == nil {
 			return
 		}
 	}
@@ -528,28 +528,50 @@ func (s *Server) wakeFailover(ctx context.Context, p wakePlan, ts []*liveTarget,
 	failAll(err)
 }
 
-// wakeViaAgent hands the MACs to p's agent as one task and waits for its
-// report; an error says the task as a whole failed (nothing was set).
-func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.HardwareAddr, set func(int, string, error)) error {
+// wakeViaAgent hands the MACs of ts to p's agent as one task and waits for
+// its report; an error says the task as a whole failed (nothing was set).
+// The agent sits on the segment the server usually does not reach, so the
+// task asks it to watch the targets' last addresses for the confirm
+// window after sending (protocol.WakeTask.Watch): a target it saw is
+// confirmed here, dated by the durations it reports, and the others are
+// left sent for confirmWake. An agent that does not know watching reports
+// at once, as before.
+func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, set func(int, string, error)) error {
 	o := s.wake.opts
-	task := protocol.Task{Kind: protocol.TaskWake, Deadline: s.opts.Now().Add(o.AgentTimeout),
+	task := protocol.Task{Kind: protocol.TaskWake,
 		Wake: &protocol.WakeTask{Subnet: p.subnet.String(), Ports: o.Ports}}
 	if len(o.Password) > 0 {
 		task.Wake.Password = wol.FormatPassword(o.Password)
 	}
-	for _, m := range macs {
+	for i, m := range macs {
 		task.Wake.MACs = append(task.Wake.MACs, m.String())
+		ts[i].mu.Lock()
+		ip := ts[i].t.IP
+		ts[i].mu.Unlock()
+		if a, err := netip.ParseAddr(ip); err == nil && a.Is4() && p.subnet.Contains(a) {
+			task.Wake.Watch = append(task.Wake.Watch, protocol.WakeWatch{MAC: m.String(), IP: ip})
+		}
 	}
+	var watch time.Duration
+	if len(task.Wake.Watch) > 0 && o.ConfirmTimeout > 0 {
+		watch = o.ConfirmTimeout
+		task.Wake.WatchMS, task.Wake.IntervalMS = watch.Milliseconds(), o.ProbeInterval.Milliseconds()
+	} else {
+		task.Wake.Watch = nil
+	}
+	wait := o.AgentTimeout + watch
+	task.Deadline = s.opts.Now().Add(wait)
 	id, err := s.enqueueAgentTask(ctx, p.agentID, task)
 	if err != nil {
 		return fmt.Errorf("queue a wake task for %s: %w", p.Via, err)
 	}
-	actx, cancel := context.WithTimeout(ctx, o.AgentTimeout)
+	actx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	res, err := s.awaitAgentTask(actx, id)
+	reported := s.opts.Now()
 	switch {
 	case err != nil:
-		return fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, o.AgentTimeout, err)
+		return fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, wait, err)
 	case res.Error != "":
 		return fmt.Errorf("%s: %s", p.Via, res.Error)
 	case res.Wake == nil:
@@ -571,6 +593,9 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, macs []net.Hardwa
 				serr = errors.New(sent.Error)
 			}
 			set(i, sent.Method, serr)
+			if serr == nil && res.Wake.WatchedMS > 0 {
+				s.agentSaw(ts[i], p.Via, reported, res.Wake.WatchedMS, sent)
+			}
 		}
 	}
 	for i, ok := range done {
@@ -602,7 +627,20 @@ func (s *Server) confirmWake(ctx context.Context, live []*liveTarget, update fun
 		}
 		return
 	}
+	// Every target gets the whole window from its own send; one an agent
+	// already watched (its SentAt is when the agent sent) has used up
+	// that much of it.
 	deadline := time.Now().Add(o.ConfirmTimeout)
+	if ps := pending(); len(ps) > 0 {
+		latest := time.Time{}
+		for _, lt := range ps {
+			latest = maxTime(latest, lt.t.SentAt)
+		}
+		// On the server's clock (s.opts.Now), which tests may set.
+		if left := latest.Add(o.ConfirmTimeout).Sub(s.opts.Now()); !latest.IsZero() && left < o.ConfirmTimeout {
+			deadline = time.Now().Add(left)
+		}
+	}
 	tick := time.NewTicker(o.ProbeInterval)
 	defer tick.Stop()
 	for {
@@ -644,6 +682,26 @@ func (s *Server) confirmWake(ctx context.Context, live []*liveTarget, update fun
 		lt.t.Status, lt.t.Detail = inventory.WakeUnconfirmed, joinDetail(lt.t.Detail, why)
 		update(lt)
 	}
+}
+
+// agentSaw dates a target an agent sent and watched on the server's
+// clock: sent WatchedMS before the report, confirmed SeenAfterMS after
+// sending when the agent saw it answer.
+func (s *Server) agentSaw(lt *liveTarget, via string, reported time.Time, watchedMS int64, sent protocol.WakeSent) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	sentAt := reported.Add(-time.Duration(watchedMS) * time.Millisecond)
+	lt.t.SentAt = sentAt
+	if sent.SeenAfterMS <= 0 || sent.SeenAfterMS > watchedMS {
+		return
+	}
+	by := "agent"
+	if sent.SeenBy != "" {
+		by += " " + sent.SeenBy
+	}
+	lt.t.Status, lt.t.ConfirmedBy = inventory.WakeConfirmed, by
+	lt.t.ConfirmedAt = sentAt.Add(time.Duration(sent.SeenAfterMS) * time.Millisecond)
+	lt.t.Detail = joinDetail(lt.t.Detail, "seen by "+via+" on its segment")
 }
 
 func (s *Server) markConfirmed(lt *liveTarget, by string) {
@@ -734,6 +792,13 @@ func (s *Server) probeWake(ctx context.Context, ts []*liveTarget) map[*liveTarge
 		}
 	}
 	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func joinDetail(a, b string) string {

@@ -1005,3 +1005,67 @@ func TestLabWakeSubnet(t *testing.T) {
 	t.Logf("%d machines: packets on the wire after %s, all confirmed after %s", n, sent.Round(time.Millisecond),
 		time.Since(start).Round(time.Millisecond))
 }
+
+// TestLabWakeAgentConfirms: the server sits in the remote subnet and the
+// agent on the LAN, where a machine answers ARP only once its magic packet
+// arrived. The router drops everything the server sends to that machine,
+// so neither its probes nor a sighting can confirm it: the agent, which
+// watches the machine's last address from its own segment after sending,
+// reports it up, and the server records it confirmed, with the time it
+// took.
+func TestLabWakeAgentConfirms(t *testing.T) {
+	l := labtest.New(t, lab.Config{Hosts: 2, Routed: &lab.RoutedConfig{ICMPHosts: 1, SilentHosts: -1}})
+	sleeper := l.Hosts[1]
+	sleepHost(t, l, sleeper, true)
+	woke := wakeOnPacket(t, l, woltest.Listen(t, l, l.HostsNS, sleeper.Interface), sleeper)
+	// The router forwards nothing from the server's subnet to the
+	// sleeper: the server cannot see it come up.
+	rules := fmt.Sprintf("table ip lswake { chain f { type filter hook forward priority 0; policy accept; ip saddr %s ip daddr %s drop; }; }",
+		l.Router.Remote, sleeper.IP)
+	if out, err := l.Exec(context.Background(), l.Router.LAN.Namespace, "nft", rules); err != nil {
+		t.Fatalf("nft: %v: %s", err, out)
+	}
+
+	srvAddr := l.Router.ICMPHosts[0]
+	listen := netip.AddrPortFrom(srvAddr, 8443)
+	certFile, keyFile, fp := selfSigned(t, t.TempDir(), srvAddr)
+	var dev int64
+	var enrollKey string
+	seed := func(ctx context.Context, st inventory.Store) {
+		_, ids := seedWakeDevices(t, ctx, st, l.Prefix.String(),
+			scan.Device{IP: sleeper.IP.String(), MAC: sleeper.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
+		dev = ids[sleeper.IP.String()]
+		var err error
+		enrollKey, _, err = st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{l.Prefix.String()},
+			CreatedBy: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startLabServer(t, l, l.Router.Namespace, labServerConfig{ConfirmTimeout: 20 * time.Second,
+		ProbeInterval: time.Second, Listen: listen.String(), CertFile: certFile, KeyFile: keyFile}, seed)
+	agentID := startLabAgent(t, l, l.Scanner.Namespace, srv, "https://"+listen.String(), enrollKey, fp)
+
+	j, st := srv.wake(inventory.RoleOperator, map[string]any{"devices": []int64{dev}})
+	if st != http.StatusAccepted {
+		t.Fatalf("POST: %d", st)
+	}
+	if tg := target(j, sleeper.MAC.String()); tg.Route != "agent" || !strings.Contains(tg.Via, fmt.Sprintf("agent %d", agentID)) {
+		t.Fatalf("route %+v, want the agent", tg)
+	}
+	select {
+	case <-woke:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sleeper never got its packet")
+	}
+	done := srv.waitJob(j.ID, 90*time.Second)
+	tg := target(done, sleeper.MAC.String())
+	if tg.Status != "confirmed" || tg.ConfirmedBy != "agent arp" || tg.TookS <= 0 || tg.TookS > 20 {
+		t.Errorf("target %+v: want confirmed by the agent's ARP probe, with the time it took", tg)
+	}
+	// The server really cannot reach the machine, now awake.
+	if out, err := l.Exec(context.Background(), l.Router.Namespace, "ping", "-c", "1", "-W", "1", sleeper.IP.String()); err == nil {
+		t.Errorf("the server's namespace reaches the sleeper, the test proves nothing:\n%s", out)
+	}
+	t.Logf("confirmed by %s after %.1fs", tg.ConfirmedBy, tg.TookS)
+}

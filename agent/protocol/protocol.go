@@ -184,6 +184,21 @@ type WakeTask struct {
 	Subnet   string `json:"subnet"`
 	Ports    []int  `json:"ports,omitempty"`    // UDP ports, default 9 and 7
 	Password string `json:"password,omitempty"` // SecureOn, hex MAC-like form
+	// Watch asks the agent, after sending, to probe the targets' last
+	// known addresses until each answers or WatchMS passes, and to report
+	// when each was seen (WakeSent.SeenAfterMS): the agent sits on the
+	// segment, the server often does not. Optional: an older agent
+	// ignores it and reports at once; an older server sends none.
+	Watch      []WakeWatch `json:"watch,omitempty"`
+	WatchMS    int64       `json:"watch_ms,omitempty"`    // how long to watch
+	IntervalMS int64       `json:"interval_ms,omitempty"` // between probes; default 3000
+}
+
+// WakeWatch is a target to watch for: its MAC and last known IPv4
+// address.
+type WakeWatch struct {
+	MAC string `json:"mac"`
+	IP  string `json:"ip"`
 }
 
 // ScanTask asks an agent to scan a subnet with the same pipeline as
@@ -286,6 +301,11 @@ type ResultReply struct {
 // WakeResult says, per MAC, how each packet went.
 type WakeResult struct {
 	Sent []WakeSent `json:"sent"`
+	// WatchedMS is how long after sending the agent reported (it watched
+	// for the targets that long); 0 when it did not watch. With
+	// SeenAfterMS it dates sending and waking on the server's clock
+	// without trusting the agent's.
+	WatchedMS int64 `json:"watched_ms,omitempty"`
 }
 
 // WakeSent is the outcome for one MAC.
@@ -293,6 +313,11 @@ type WakeSent struct {
 	MAC    string `json:"mac"`
 	Method string `json:"method"` // "raw" or "udp"
 	Error  string `json:"error,omitempty"`
+	// SeenAfterMS is when, after sending, the target answered the agent's
+	// probe of its address; SeenBy how ("arp", "icmp", "tcp/22"). Both
+	// empty when it was not watched or not seen.
+	SeenAfterMS int64  `json:"seen_after_ms,omitempty"`
+	SeenBy      string `json:"seen_by,omitempty"`
 }
 
 // ScanResult is a batch of a scan's devices; the final batch also
