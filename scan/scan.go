@@ -48,7 +48,31 @@ type Config struct {
 	// The Report is authoritative: it adds reverse DNS names and replies
 	// that arrived after the device was first seen.
 	Device func(Device)
+
+	// SNMPProgress, when set with a Prober, is called with how far the
+	// SNMP probes got: at most every SNMPProgressInterval while the counts
+	// change, from one goroutine at a time that the probes never wait on.
+	// The last call, before Run returns, has AllQueued set and Done ==
+	// Queued, even when the scan was cancelled. For method snmp, whose
+	// sweep only lists the addresses, the first call comes once all of
+	// them are queued, so Queued is the total from the start.
+	SNMPProgress func(SNMPProgress)
 }
+
+// SNMPProgress counts the SNMP probes of a scan.
+type SNMPProgress struct {
+	Queued   int // addresses queued for a probe so far
+	Done     int // of them, probes finished: answered, failed, or abandoned because the scan stopped
+	Answered int // of them, probes that got an answer
+	// AllQueued says the sweep (and passive listening) ended: Queued will
+	// not grow, and Done/Queued is how far the rest of the scan got.
+	AllQueued bool
+}
+
+// SNMPProgressInterval is how often at most Config.SNMPProgress is
+// called: a /16 finishes thousands of probes a second, and a progress bar
+// needs a few updates a second.
+const SNMPProgressInterval = 250 * time.Millisecond
 
 // Run scans cfg.Targets. On cancellation or a mid-scan failure it returns
 // the report of what was found so far (Incomplete set) together with the
@@ -78,6 +102,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		for range concurrency {
 			workers.Go(func() { p.probeWorker(probeCtx, queue) })
 		}
+	}
+	var reporter sync.WaitGroup
+	stopReporting := make(chan struct{})
+	if cfg.Prober != nil && cfg.SNMPProgress != nil {
+		reporter.Go(func() { p.reportSNMP(stopReporting) })
 	}
 	enqueue := func(h discover.Host) {
 		if !p.markQueued(h.IP) {
@@ -137,8 +166,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, h := range hosts {
 		enqueue(h)
 	}
+	p.mu.Lock()
+	p.allQueued = true
+	p.mu.Unlock()
 	p.queueDone(queue, &workers)
 	stopProbes()
+	close(stopReporting)
+	reporter.Wait()
 
 	report := p.report(started, sweep, hosts, sweepDone)
 	var err error
@@ -171,7 +205,45 @@ type pipeline struct {
 	// not classify a device again when its inputs did not change.
 	classified map[netip.Addr]classified
 	pending    int // enqueued but not yet answered
+	answered   int // probes that got an answer
+	allQueued  bool
 	idle       *sync.Cond
+}
+
+// snmpProgress reads the SNMP counts.
+func (p *pipeline) snmpProgress() SNMPProgress {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return SNMPProgress{Queued: len(p.queued), Done: len(p.queued) - p.pending, Answered: p.answered, AllQueued: p.allQueued}
+}
+
+// reportSNMP calls cfg.SNMPProgress with the counts when they changed, on
+// a ticker rather than from the probes, so that a slow callback delays
+// only the next report; once stop closes, it reports the final counts.
+func (p *pipeline) reportSNMP(stop <-chan struct{}) {
+	// Method snmp queues every address while its sweep lists them: a count
+	// from then would be a total that still grows.
+	wait := p.cfg.Discover.Method == discover.MethodSNMP
+	var last SNMPProgress
+	report := func() {
+		pr := p.snmpProgress()
+		if pr == last || (wait && !pr.AllQueued) {
+			return
+		}
+		p.cfg.SNMPProgress(pr)
+		last = pr
+	}
+	tick := time.NewTicker(SNMPProgressInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			report()
+			return
+		case <-tick.C:
+			report()
+		}
+	}
 }
 
 func (p *pipeline) markQueued(ip netip.Addr) bool {
@@ -217,6 +289,9 @@ func (p *pipeline) finish(h discover.Host, out probeOutcome, probed bool) {
 	p.mu.Lock()
 	if probed {
 		p.answers[h.IP] = out
+	}
+	if out.answer != nil {
+		p.answered++
 	}
 	p.pending--
 	if p.pending == 0 {

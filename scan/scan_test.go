@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/lanscout/lanscout/internal/tcptest"
 	"net/netip"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lanscout/lanscout/discover"
+	"github.com/lanscout/lanscout/internal/snmptest"
+	"github.com/lanscout/lanscout/internal/tcptest"
 	"github.com/lanscout/lanscout/scan"
 	"github.com/lanscout/lanscout/snmp"
 	"github.com/lanscout/lanscout/typing"
@@ -189,5 +191,108 @@ func TestReportRoundTripsThroughJSON(t *testing.T) {
 	}
 	if out.Devices[0].SNMP.SysName != "sw1" || out.Devices[0].Category != "switch" {
 		t.Errorf("round trip lost data: %+v", out.Devices[0])
+	}
+}
+
+// TestRunReportsSNMPProgress scans the loopback /28 of a real snmpd, by
+// method snmp (every address probed, no sweep) and after a TCP sweep, and
+// checks what SNMPProgress saw: counts that never go back, a total that
+// never grows for method snmp, and a last call with every probe done.
+func TestRunReportsSNMPProgress(t *testing.T) {
+	agent := snmptest.StartSnmpd(t, snmptest.SnmpdOptions{SysDescr: "lanscout progress test", SysName: "progress-agent"})
+	prefix := netip.PrefixFrom(agent.Addr.Addr(), 28).Masked()
+	targets, err := discover.ParseTargets([]string{prefix.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpPort := tcptest.Listen(t)
+	for _, tc := range []struct {
+		name      string
+		method    discover.Method
+		cancelled bool
+		// paused stops the agent, so that its probe times out while the
+		// others are done: the progress is seen half way.
+		paused   bool
+		answered int
+	}{
+		{name: "snmp method", method: discover.MethodSNMP, answered: 1},
+		{name: "after a tcp sweep", method: discover.MethodTCP, answered: 1},
+		{name: "snmp method, agent paused", method: discover.MethodSNMP, paused: true},
+		{name: "tcp sweep, agent paused", method: discover.MethodTCP, paused: true},
+		{name: "snmp method cancelled", method: discover.MethodSNMP, cancelled: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.paused {
+				if err := agent.Pause(); err != nil {
+					t.Fatal(err)
+				}
+				defer func() {
+					if err := agent.Resume(); err != nil {
+						t.Fatal(err)
+					}
+				}()
+			}
+			prober, err := snmp.NewProber(snmp.ProberOptions{
+				Credentials: []snmp.Credential{{Version: snmp.V2c, Community: "public"}},
+				Port:        agent.Addr.Port(),
+				Timeout:     500 * time.Millisecond,
+				Retries:     -1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancelled {
+				cancel()
+			}
+			// No lock: under the race detector two calls at once would
+			// be a race on calls, and Run returning orders the last one
+			// before the checks.
+			var calls []scan.SNMPProgress
+			report, err := scan.Run(ctx, scan.Config{
+				Targets:      targets,
+				Discover:     discover.Options{Method: tc.method, TCPPorts: []uint16{tcpPort}, NoDNS: true},
+				Prober:       prober,
+				Classifier:   classifier(t),
+				SNMPProgress: func(p scan.SNMPProgress) { calls = append(calls, p) },
+			})
+			if tc.cancelled {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Run: %v, want context.Canceled", err)
+				}
+			} else if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			t.Logf("%d calls: %+v", len(calls), calls)
+			if len(calls) == 0 {
+				t.Fatal("SNMPProgress never called")
+			}
+			for i, p := range calls {
+				if p.Done > p.Queued || p.Answered > p.Done {
+					t.Errorf("call %d: %+v: more done than queued, or more answered than done", i, p)
+				}
+				if tc.method == discover.MethodSNMP && (!p.AllQueued || p.Queued != report.Stats.Addresses) {
+					t.Errorf("call %d: %+v: method snmp reports before its %d addresses are all queued", i, p, report.Stats.Addresses)
+				}
+				if i == 0 {
+					continue
+				}
+				prev := calls[i-1]
+				if p.Queued < prev.Queued || p.Done < prev.Done || p.Answered < prev.Answered || (prev.AllQueued && !p.AllQueued) {
+					t.Errorf("call %d went back: %+v after %+v", i, p, prev)
+				}
+				if p == prev {
+					t.Errorf("call %d repeats %+v", i, p)
+				}
+			}
+			last := calls[len(calls)-1]
+			if !last.AllQueued || last.Done != last.Queued || last.Queued != 16 || last.Answered != tc.answered {
+				t.Errorf("last call %+v, want all 16 addresses of %s queued and done, %d answered", last, prefix, tc.answered)
+			}
+			if !tc.cancelled && (last.Queued != report.Stats.SNMPProbed || last.Answered != report.Stats.SNMPAnswered) {
+				t.Errorf("last call %+v disagrees with the report's stats %+v", last, report.Stats)
+			}
+		})
 	}
 }

@@ -29,9 +29,9 @@
 // [Server.Close] cancels running scans and waits for them to close their
 // runs as incomplete. How a scan is configured is the caller's [ScanFunc].
 //
-// While a scan runs, the job runner publishes its progress (the sweep's,
-// through the hook [SweepProgress] finds in the scan's context, and each
-// device stored) to a feed that pages and API clients follow as
-// server-sent events; runs of agents and satellites are followed from the
-// store instead.
+// While a scan runs, the job runner publishes its progress (the sweep's
+// and the SNMP probes', through the hooks [SweepProgress] and
+// [SNMPProgress] find in the scan's context, and each device stored) to a
+// feed that pages and API clients follow as server-sent events; runs of
+// agents and satellites are followed from the store instead.
 package web

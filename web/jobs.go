@@ -111,6 +111,7 @@ func (j *jobs) scan(sn inventory.Subnet, run inventory.ScanRun, creds []snmp.Cre
 	ctx := j.ctx
 	if feed != nil {
 		ctx = withSweepProgress(ctx, feed.sweep)
+		ctx = withSNMPProgress(ctx, feed.snmp)
 	}
 	log := j.log.With("subnet", sn.CIDR, "scan", run.ID)
 	log.Info("scan started", "method", sn.Method)

@@ -25,6 +25,7 @@ import (
 const (
 	phaseStarting = "starting"
 	phaseSweep    = "sweep"   // probing addresses; SNMP answers stream in meanwhile
+	phaseSNMP     = "snmp"    // the sweep is over (or method snmp has none); SNMP probes finish
 	phaseStoring  = "storing" // the engine is done; its report's late details are stored
 	phaseEnded    = "ended"   // the run is closed; Status says how
 	phaseRemote   = "remote"  // an agent or satellite runs it; only the stored run is known
@@ -33,7 +34,10 @@ const (
 // ScanProgress is one snapshot of a running scan, as the "progress" events
 // carry it. Sent and Total count the current sweep pass's probes; Found
 // counts hosts that answered the sweep, Recorded devices stored so far
-// and SNMPAnswered those of them that answered SNMP.
+// and SNMPAnswered those of them that answered SNMP. SNMPDone of
+// SNMPTotal addresses had their SNMP probe finish, answered or not;
+// SNMPTotal still grows while the sweep finds hosts, and is final in
+// phase snmp.
 type ScanProgress struct {
 	RunID        int64                `json:"run_id"`
 	SubnetID     int64                `json:"subnet_id"`
@@ -45,6 +49,8 @@ type ScanProgress struct {
 	Found        int                  `json:"found"`
 	Recorded     int                  `json:"recorded"`
 	SNMPAnswered int                  `json:"snmp_answered"`
+	SNMPDone     int                  `json:"snmp_done"`
+	SNMPTotal    int                  `json:"snmp_total"`
 	Status       inventory.ScanStatus `json:"status"`
 	Error        string               `json:"error,omitempty"`
 	Started      time.Time            `json:"started"`
@@ -82,6 +88,8 @@ type scanFeed struct {
 	seen     map[string]bool // IPs already counted: the report records some devices twice
 	changed  chan struct{}
 	ended    bool
+	// snmpOnly: the run's method is snmp, which has no sweep to report.
+	snmpOnly bool
 }
 
 // update applies fn and wakes the watchers. A nil feed (the job runner
@@ -142,7 +150,7 @@ func (s *Server) liveRoutes(ui, api *gin.RouterGroup) {
 
 // begin opens the feed of a run the job runner just started.
 func (l *liveService) begin(run inventory.ScanRun) *scanFeed {
-	f := &scanFeed{changed: make(chan struct{}), seen: map[string]bool{},
+	f := &scanFeed{changed: make(chan struct{}), seen: map[string]bool{}, snmpOnly: run.Method == string(discover.MethodSNMP),
 		progress: ScanProgress{RunID: run.ID, SubnetID: run.SubnetID, Scanner: run.Scanner, Phase: phaseStarting,
 			Status: inventory.ScanRunning, Started: run.Started}}
 	l.mu.Lock()
@@ -192,11 +200,26 @@ func (f *scanFeed) sweep(p discover.Progress) {
 	})
 }
 
+// snmp records how far the engine's SNMP probes got. Once every address
+// is queued, what is left of the scan is the SNMP phase, and its counts
+// are the progress bar.
+func (f *scanFeed) snmp(p scan.SNMPProgress) {
+	f.update(func(f *scanFeed) {
+		f.progress.SNMPDone, f.progress.SNMPTotal = p.Done, p.Queued
+		if p.AllQueued {
+			f.progress.Phase = phaseSNMP
+		}
+	})
+}
+
 // device records a device the scan stored under id.
 func (f *scanFeed) device(id int64, d scan.Device) {
 	f.update(func(f *scanFeed) {
 		if f.progress.Phase == phaseStarting {
 			f.progress.Phase = phaseSweep
+			if f.snmpOnly {
+				f.progress.Phase = phaseSNMP
+			}
 		}
 		first := !f.seen[d.IP]
 		if first {
@@ -241,6 +264,22 @@ func SweepProgress(ctx context.Context) func(discover.Progress) {
 
 func withSweepProgress(ctx context.Context, fn func(discover.Progress)) context.Context {
 	return context.WithValue(ctx, sweepProgressKey{}, fn)
+}
+
+// snmpProgressKey carries the SNMP progress callback as sweepProgressKey
+// carries the sweep's.
+type snmpProgressKey struct{}
+
+// SNMPProgress returns the callback a ScanFunc should set as
+// scan.Config.SNMPProgress for the scan running under ctx, so that the UI
+// can show how far the SNMP probes got; nil when nobody listens.
+func SNMPProgress(ctx context.Context) func(scan.SNMPProgress) {
+	fn, _ := ctx.Value(snmpProgressKey{}).(func(scan.SNMPProgress))
+	return fn
+}
+
+func withSNMPProgress(ctx context.Context, fn func(scan.SNMPProgress)) context.Context {
+	return context.WithValue(ctx, snmpProgressKey{}, fn)
 }
 
 // SSE.

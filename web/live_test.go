@@ -6,15 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanscout/lanscout/discover"
+	"github.com/lanscout/lanscout/internal/snmptest"
 	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/scan"
 	"github.com/lanscout/lanscout/snmp"
+	"github.com/lanscout/lanscout/typing"
 	"github.com/lanscout/lanscout/web"
 )
 
@@ -466,5 +469,104 @@ func TestDashboardPictures(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}
+	}
+}
+
+// TestScanEventsShowSNMPProgress runs a real method-snmp scan of a real
+// snmpd's loopback /28 through the server's job runner: with no sweep,
+// the live feed's progress is the SNMP probes', in phase snmp, counting
+// up to every address of the subnet.
+func TestScanEventsShowSNMPProgress(t *testing.T) {
+	agent := snmptest.StartSnmpd(t, snmptest.SnmpdOptions{SysDescr: "lanscout live test", SysName: "live-agent"})
+	classifier, err := typing.New(typing.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prober, err := snmp.NewProber(snmp.ProberOptions{
+		Credentials: []snmp.Credential{{Version: snmp.V2c, Community: "public"}},
+		Port:        agent.Addr.Port(),
+		Timeout:     500 * time.Millisecond,
+		Retries:     -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanned, release := make(chan struct{}), make(chan struct{})
+	// As the server's own ScanFunc builds its scans, then held until the
+	// test has read the feed, so the snmp phase is not over before that.
+	scanFunc := func(ctx context.Context, sn inventory.Subnet, _ []snmp.Credential, device func(scan.Device)) (*scan.Report, error) {
+		targets, err := discover.ParseTargets([]string{sn.CIDR})
+		if err != nil {
+			return nil, err
+		}
+		if web.SNMPProgress(ctx) == nil {
+			return nil, fmt.Errorf("no SNMP progress hook in the scan's context")
+		}
+		report, err := scan.Run(ctx, scan.Config{
+			Targets:      targets,
+			Discover:     discover.Options{Method: discover.Method(sn.Method), NoDNS: true, Progress: web.SweepProgress(ctx)},
+			Prober:       prober,
+			Classifier:   classifier,
+			Device:       device,
+			SNMPProgress: web.SNMPProgress(ctx),
+		})
+		close(scanned)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return report, err
+	}
+	f := newFixture(t, func(_ *inventory.Options, o *web.Options) { o.Scan = scanFunc })
+	ctx := context.Background()
+	prefix := netip.PrefixFrom(agent.Addr.Addr(), 28).Masked()
+	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: prefix.String(), Method: "snmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run inventory.ScanRun
+	if code := f.api(f.tokens[inventory.RoleOperator], http.MethodPost, fmt.Sprintf("/api/v1/subnets/%d/scan", sn.ID), nil, &run); code != http.StatusAccepted {
+		t.Fatalf("scan: %d", code)
+	}
+	st := openEvents(t, f, f.tokens[inventory.RoleViewer], fmt.Sprintf("/api/v1/scans/%d/events", run.ID))
+	if st.resp.StatusCode != http.StatusOK {
+		t.Fatalf("events: %d", st.resp.StatusCode)
+	}
+	// Read progress until the SNMP phase is complete; each event must
+	// only move forward, and method snmp never shows a sweep.
+	var last web.ScanProgress
+	for done := false; !done; {
+		evs := st.until("progress")
+		var p web.ScanProgress
+		if err := json.Unmarshal([]byte(evs[len(evs)-1].Data), &p); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("progress %s %d/%d, %d recorded", p.Phase, p.SNMPDone, p.SNMPTotal, p.Recorded)
+		switch p.Phase {
+		case "starting", "snmp":
+		default:
+			t.Fatalf("phase %q before the SNMP phase was complete: %+v", p.Phase, p)
+		}
+		if p.SNMPDone < last.SNMPDone || p.SNMPTotal < last.SNMPTotal || p.SNMPDone > p.SNMPTotal {
+			t.Errorf("progress went back or past its total: %+v after %+v", p, last)
+		}
+		if p.Phase == "snmp" && p.SNMPTotal > 0 && p.SNMPTotal != 16 {
+			t.Errorf("snmp phase total %d, want the 16 addresses of %s from the start", p.SNMPTotal, prefix)
+		}
+		last = p
+		done = p.Phase == "snmp" && p.SNMPTotal > 0 && p.SNMPDone == p.SNMPTotal
+	}
+	<-scanned
+	if last.SNMPTotal != 16 || last.Recorded != 1 || last.SNMPAnswered != 1 {
+		t.Errorf("complete SNMP phase %+v, want 16 of 16 done and the agent recorded", last)
+	}
+	close(release)
+	evs := st.until("end")
+	var end inventory.ScanRun
+	if err := json.Unmarshal([]byte(evs[len(evs)-1].Data), &end); err != nil {
+		t.Fatal(err)
+	}
+	if end.Status != inventory.ScanDone || end.Stats.Recorded != 1 || end.Stats.SNMPAnswered != 1 {
+		t.Errorf("end %+v", end)
 	}
 }

@@ -162,6 +162,7 @@ func scanCommand(ctx context.Context, e env, args []string) error {
 	bar := newProgress(e.stderr, *verbose)
 	if bar != nil {
 		cfg.Discover.Progress = bar.update
+		cfg.SNMPProgress = bar.snmp
 	}
 	// jsonl to standard output streams each device as soon as it is
 	// identified, for a reader on the other end of a pipe or an SSH
@@ -263,7 +264,8 @@ func openCredentialMemory(logger *slog.Logger) *snmp.MemoryFile {
 // progress draws a progress bar on a terminal; nil elsewhere, so logs and
 // pipes stay clean.
 type progress struct {
-	bar *progressbar.ProgressBar
+	bar      *progressbar.ProgressBar
+	snmpSeen bool // the bar counts SNMP probes now, no longer the sweep's
 }
 
 func newProgress(w io.Writer, verbose bool) *progress {
@@ -271,6 +273,11 @@ func newProgress(w io.Writer, verbose bool) *progress {
 	if !ok || verbose || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
+	return progressTo(w)
+}
+
+// progressTo draws the bar on w, terminal or not.
+func progressTo(w io.Writer) *progress {
 	return &progress{bar: progressbar.NewOptions(-1,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("sweeping"),
@@ -287,6 +294,25 @@ func (p *progress) update(pr discover.Progress) {
 	}
 	p.bar.Describe(fmt.Sprintf("pass %d, %d found", pr.Pass, pr.Found))
 	_ = p.bar.Set(pr.Sent)
+}
+
+// snmp moves the bar on to the SNMP probes once the sweep is over; during
+// the sweep the bar stays the sweep's.
+func (p *progress) snmp(pr scan.SNMPProgress) {
+	if !pr.AllQueued {
+		return
+	}
+	if !p.snmpSeen {
+		// The bar only moves below its max: start it over, or a full
+		// sweep bar would stay full.
+		p.bar.Reset()
+		p.snmpSeen = true
+	}
+	if p.bar.GetMax() != pr.Queued && pr.Queued > 0 {
+		p.bar.ChangeMax(pr.Queued)
+	}
+	p.bar.Describe(fmt.Sprintf("SNMP, %d answered", pr.Answered))
+	_ = p.bar.Set(pr.Done)
 }
 
 func (p *progress) finish() {

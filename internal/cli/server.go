@@ -511,6 +511,8 @@ func serverScanFunc(classify func(context.Context) (*typing.Classifier, error), 
 			Classifier: classifier,
 			Logger:     logger,
 			Device:     device,
+			// Method snmp has no sweep: this is all its progress bar.
+			SNMPProgress: web.SNMPProgress(ctx),
 		})
 	}
 }

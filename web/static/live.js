@@ -11,6 +11,8 @@
     if (p.phase === "starting") { parts.push("Scanning"); }
     else if (p.phase === "sweep") {
       parts.push(p.total ? "Scanning" + (p.pass > 1 ? " (pass " + p.pass + ")" : "") + ": " + p.sent + " of " + p.total + " addresses probed" : "Scanning");
+    } else if (p.phase === "snmp") {
+      parts.push(p.snmp_total ? "Asking SNMP: " + p.snmp_done + " of " + p.snmp_total + " addresses done" : "Asking SNMP");
     } else if (p.phase === "storing") { parts.push("Storing the results"); }
     else if (p.phase === "remote") { parts.push("Running on " + p.scanner.kind + (p.scanner.id ? " " + p.scanner.id : "")); }
     else if (p.phase === "ended") { parts.push("Scan " + p.status); }
@@ -80,6 +82,7 @@
       text(status, describe(p));
       if (bar) {
         if (p.phase === "sweep" && p.total > 0) { bar.max = p.total; bar.value = p.sent; }
+        else if (p.phase === "snmp" && p.snmp_total > 0) { bar.max = p.snmp_total; bar.value = p.snmp_done; }
         else if (p.phase === "storing" || p.phase === "ended") { bar.max = 1; bar.value = 1; }
         else { bar.removeAttribute("value"); }
       }
