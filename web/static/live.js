@@ -12,7 +12,7 @@
     else if (p.phase === "sweep") {
       parts.push(p.total ? "Scanning" + (p.pass > 1 ? " (pass " + p.pass + ")" : "") + ": " + p.sent + " of " + p.total + " addresses probed" : "Scanning");
     } else if (p.phase === "snmp") {
-      parts.push(p.snmp_total ? "Asking SNMP: " + p.snmp_done + " of " + p.snmp_total + " addresses done" : "Asking SNMP");
+      parts.push(p.snmp_total ? "Scanning over SNMP: " + p.snmp_done + " of " + p.snmp_total + " addresses done" : "Scanning over SNMP");
     } else if (p.phase === "storing") { parts.push("Storing the results"); }
     else if (p.phase === "remote") { parts.push("Running on " + p.scanner.kind + (p.scanner.id ? " " + p.scanner.id : "")); }
     else if (p.phase === "ended") { parts.push("Scan " + p.status); }
