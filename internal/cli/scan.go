@@ -265,6 +265,7 @@ func openCredentialMemory(logger *slog.Logger) *snmp.MemoryFile {
 // pipes stay clean.
 type progress struct {
 	bar      *progressbar.ProgressBar
+	pass     int  // the sweep pass the bar counts
 	snmpSeen bool // the bar counts SNMP probes now, no longer the sweep's
 }
 
@@ -289,6 +290,17 @@ func progressTo(w io.Writer) *progress {
 }
 
 func (p *progress) update(pr discover.Progress) {
+	if p.snmpSeen {
+		return
+	}
+	if pr.Pass != p.pass {
+		// A retry pass counts its own probes from zero; a bar left full
+		// by the pass before would never move again.
+		if p.pass != 0 {
+			p.bar.Reset()
+		}
+		p.pass = pr.Pass
+	}
 	if p.bar.GetMax() != pr.Total && pr.Total > 0 {
 		p.bar.ChangeMax(pr.Total)
 	}

@@ -21,6 +21,11 @@ func TestProgressBarFollowsSNMPPhase(t *testing.T) {
 		t.Errorf("during the sweep the bar is at %d of %d, want the sweep's 100 of 254", st.CurrentNum, st.Max)
 	}
 	p.update(discover.Progress{Sent: 254, Total: 254, Pass: 1, Found: 5})
+	p.update(discover.Progress{Sent: 20, Total: 249, Pass: 2, Found: 5})
+	if st := p.bar.State(); st.Max != 249 || st.CurrentNum != 20 {
+		t.Errorf("in the retry pass the bar is at %d of %d, want 20 of 249", st.CurrentNum, st.Max)
+	}
+	p.update(discover.Progress{Sent: 249, Total: 249, Pass: 2, Found: 5})
 	for _, pr := range []scan.SNMPProgress{{Queued: 5, Done: 2, Answered: 1, AllQueued: true}, {Queued: 5, Done: 5, Answered: 2, AllQueued: true}} {
 		p.snmp(pr)
 		if st := p.bar.State(); st.Max != int64(pr.Queued) || st.CurrentNum != int64(pr.Done) || st.Description != fmt.Sprintf("SNMP, %d answered", pr.Answered) {
