@@ -117,7 +117,7 @@ func TestOCSConcurrencyLimit(t *testing.T) {
 	prolog := ocsSample(t, "prolog-request.zlib")
 	var status int
 	var hdr http.Header
-	for deadline := time.Now().Add(10 * time.Second); status != http.StatusServiceUnavailable; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); status != http.StatusServiceUnavailable; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("with four requests held open, a fifth got %d, want 503", status)
 		}
@@ -127,7 +127,7 @@ func TestOCSConcurrencyLimit(t *testing.T) {
 		t.Error("503 without Retry-After")
 	}
 	release()
-	for deadline := time.Now().Add(10 * time.Second); status != http.StatusOK; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); status != http.StatusOK; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the held requests ended: %d, want 200", status)
 		}
