@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -102,6 +103,11 @@ func (s *Server) wakeViaSatellite(ctx context.Context, sat inventory.Satellite, 
 	// saying so (satellite.ErrWakeCommandCannot) rather than sending
 	// packets that would not wake them.
 	cfg.WakePorts, cfg.WakePassword = s.wake.opts.Ports, s.wake.opts.Password
+	release, err := s.wake.satSlots.acquire(ctx, sat)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res, err := satellite.Wake(ctx, cfg, broadcast, sat.Interface, macs)
 	if err != nil {
 		s.noteSatelliteError(ctx, sat, err)
@@ -195,15 +201,20 @@ func (s *Server) runSatelliteScan(sat inventory.Satellite, cfg satellite.Config,
 	cfg.Logger = log
 	log.Info("satellite scan started")
 	var recordErr error
-	report, err := satellite.Scan(ctx, cfg, req, func(d scan.Device) {
-		if recordErr != nil {
-			return
-		}
-		if _, err := s.store.RecordDevice(ctx, run.ID, d); err != nil && ctx.Err() == nil {
-			recordErr = err
-			log.Error("record device", "ip", d.IP, "err", err)
-		}
-	})
+	var report *scan.Report
+	release, err := s.wake.satSlots.acquire(ctx, sat)
+	if err == nil {
+		report, err = satellite.Scan(ctx, cfg, req, func(d scan.Device) {
+			if recordErr != nil {
+				return
+			}
+			if _, err := s.store.RecordDevice(ctx, run.ID, d); err != nil && ctx.Err() == nil {
+				recordErr = err
+				log.Error("record device", "ip", d.IP, "err", err)
+			}
+		})
+		release()
+	}
 	s.noteSatelliteError(ctx, sat, err)
 	end := inventory.ScanEnd{}
 	if report != nil {
@@ -269,4 +280,42 @@ func satelliteDetails(sat inventory.Satellite) string {
 		s += " iface " + sat.Interface
 	}
 	return s
+}
+
+// DefaultSatelliteConnections is how many SSH connections the server
+// opens to one satellite at once, wakes and scans together.
+const DefaultSatelliteConnections = 2
+
+// satelliteSlots bounds the SSH connections to each satellite across
+// every wake group and scan: a wake of many subnets through the
+// all_satellites fallback would otherwise dial every satellite once per
+// group at the same time (50 subnets and 10 satellites, 500 connections),
+// and sshd's MaxStartups drops the excess. One slot is one connection
+// (satellite.Wake and satellite.Scan each dial once).
+type satelliteSlots struct {
+	per  int
+	mu   sync.Mutex
+	sems map[int64]chan struct{}
+}
+
+func newSatelliteSlots(per int) *satelliteSlots {
+	return &satelliteSlots{per: per, sems: map[int64]chan struct{}{}}
+}
+
+// acquire waits for a free connection to sat, or for ctx to end; release
+// gives it back.
+func (l *satelliteSlots) acquire(ctx context.Context, sat inventory.Satellite) (release func(), err error) {
+	l.mu.Lock()
+	sem, ok := l.sems[sat.ID]
+	if !ok {
+		sem = make(chan struct{}, l.per)
+		l.sems[sat.ID] = sem
+	}
+	l.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a free connection to satellite %s (at most %d at once): %w", sat.Name, l.per, ctx.Err())
+	}
 }

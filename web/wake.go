@@ -69,6 +69,10 @@ type WakeOptions struct {
 	ScheduleGrace time.Duration
 	// MaxTargets caps the targets of one job; default 4096.
 	MaxTargets int
+	// SatelliteConnections caps the SSH connections to one satellite at
+	// once, shared by wakes and scans; default
+	// DefaultSatelliteConnections.
+	SatelliteConnections int
 	// Location reads schedules' times of day; default time.Local.
 	Location *time.Location
 }
@@ -97,6 +101,12 @@ func (o *WakeOptions) withDefaults() (WakeOptions, error) {
 	if w.MaxTargets <= 0 {
 		w.MaxTargets = 4096
 	}
+	switch {
+	case w.SatelliteConnections == 0:
+		w.SatelliteConnections = DefaultSatelliteConnections
+	case w.SatelliteConnections < 0 || w.SatelliteConnections > 100:
+		return w, fmt.Errorf("satellites: max_connections %d: want 1 to 100", w.SatelliteConnections)
+	}
 	if w.Location == nil {
 		w.Location = time.Local
 	}
@@ -110,6 +120,9 @@ func (o *WakeOptions) withDefaults() (WakeOptions, error) {
 type wakeService struct {
 	opts   WakeOptions
 	sender wol.Sender
+	// satSlots bound the SSH connections to each satellite, for wakes
+	// and satellite scans.
+	satSlots *satelliteSlots
 }
 
 func (s *Server) initWake() error {
@@ -118,7 +131,7 @@ func (s *Server) initWake() error {
 		return err
 	}
 	s.wake = &wakeService{opts: o, sender: wol.Sender{Ports: o.Ports, Password: o.Password, Method: o.Method,
-		Logger: s.log.With("feature", "wake")}}
+		Logger: s.log.With("feature", "wake")}, satSlots: newSatelliteSlots(o.SatelliteConnections)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if n, err := s.store.InterruptWakeJobs(ctx); err != nil {

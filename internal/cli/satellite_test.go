@@ -57,8 +57,34 @@ func TestSatellitesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Satellites) != 2 || cfg.Satellites[1].Port != 2222 {
+	if len(cfg.Satellites.Hosts) != 2 || cfg.Satellites.Hosts[1].Port != 2222 || cfg.Satellites.MaxConnections != 0 {
 		t.Fatalf("parsed %+v", cfg.Satellites)
+	}
+	// The mapping form: a connection limit and the same hosts.
+	mapped := strings.Replace(strings.ReplaceAll(good, "\n  ", "\n    "), "satellites:\n", "satellites:\n  max_connections: 1\n  hosts:\n", 1)
+	if cfg, err := loadServerConfig([]string{"--config", write(mapped), "--data", dir}, io.Discard, func(string) string { return "" }); err != nil ||
+		len(cfg.Satellites.Hosts) != 2 || cfg.Satellites.Hosts[1].Port != 2222 || cfg.Satellites.MaxConnections != 1 {
+		t.Fatalf("mapping form %q: %+v %v", mapped, cfg.Satellites, err)
+	} else {
+		var o web.Options
+		if err := cfg.Wake.apply(&o, serverDeps{}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Satellites.Hosts = nil // apply would store them
+		if err := cfg.Satellites.apply(&o, serverDeps{}); err != nil || o.Wake.SatelliteConnections != 1 {
+			t.Errorf("apply: %v, connections %d", err, o.Wake.SatelliteConnections)
+		}
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{strings.Replace(mapped, "max_connections: 1", "max_connections: 101", 1), "max_connections 101"},
+		{strings.Replace(mapped, "max_connections: 1", "max_conns: 1", 1), "max_conns"},
+		{strings.Replace(mapped, "user: wol\n      key_file", "user: wol\n      keyfile: x\n      key_file", 1), "keyfile"},
+		{"satellites: 3\n", "want a list of satellites"},
+	} {
+		_, err := loadServerConfig([]string{"--config", write(bad.yaml), "--data", dir}, io.Discard, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want an error with %q", bad.yaml, err, bad.want)
+		}
 	}
 
 	for _, bad := range []struct{ yaml, want string }{

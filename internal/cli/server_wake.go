@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lanscout/lanscout/web"
 	"github.com/lanscout/lanscout/wol"
@@ -96,9 +99,56 @@ func (c *wakeConfig) apply(o *web.Options, d serverDeps) error {
 }
 
 // satellitesConfig is the satellites section: a list of SSH satellites,
-// stored at start (satellite.go has the rest).
-type satellitesConfig []satelliteEntry
+// stored at start (satellite.go has the rest), or, to also set how many
+// SSH connections the server opens to one satellite at once (wakes and
+// scans together; default 2):
+//
+//	satellites:
+//	  max_connections: 2
+//	  hosts:
+//	    - name: branch-1
+//	      ...
+type satellitesConfig struct {
+	Hosts          []satelliteEntry
+	MaxConnections int
+}
 
-func (c *satellitesConfig) validate() error { return validateSatellites(*c) }
+// UnmarshalYAML reads either form, refusing unknown keys like the rest of
+// the file (yaml.v3 does not carry KnownFields into a custom unmarshaler,
+// so the node is decoded again with it).
+func (c *satellitesConfig) UnmarshalYAML(node *yaml.Node) error {
+	b, err := yaml.Marshal(node)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	switch node.Kind {
+	case yaml.SequenceNode:
+		return dec.Decode(&c.Hosts)
+	case yaml.MappingNode:
+		var m struct {
+			MaxConnections int              `yaml:"max_connections"`
+			Hosts          []satelliteEntry `yaml:"hosts"`
+		}
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		c.Hosts, c.MaxConnections = m.Hosts, m.MaxConnections
+		return nil
+	}
+	return fmt.Errorf("satellites (line %d): want a list of satellites, or max_connections and hosts", node.Line)
+}
 
-func (c *satellitesConfig) apply(o *web.Options, d serverDeps) error { return applySatellites(*c, d) }
+func (c *satellitesConfig) validate() error {
+	if c.MaxConnections < 0 || c.MaxConnections > 100 {
+		return fmt.Errorf("satellites: max_connections %d is not between 1 and 100", c.MaxConnections)
+	}
+	return validateSatellites(c.Hosts)
+}
+
+func (c *satellitesConfig) apply(o *web.Options, d serverDeps) error {
+	// After wake's apply, which sets o.Wake as a whole.
+	o.Wake.SatelliteConnections = c.MaxConnections
+	return applySatellites(c.Hosts, d)
+}
