@@ -30,7 +30,8 @@ type subnetPageData struct {
 	Recent       []inventory.Device // most recently seen
 	DevicesTotal int
 	CanScan      bool
-	CanEdit      bool // admins: edit and delete
+	CanEdit      bool   // admins: edit and delete
+	WakeRoute    string // the route a wake would take now (wake_preview.go)
 	Notice       string
 	// EventsURL is the stream a running scan's progress comes from.
 	EventsURL string
@@ -136,6 +137,7 @@ func (s *Server) subnetPage(c *gin.Context) {
 	if p, err := netip.ParsePrefix(sn.CIDR); err == nil && p.Addr().Is4() {
 		d.HasMap = true
 	}
+	d.WakeRoute = s.wakeRouteLine(ctx, sn)
 	s.render(c, http.StatusOK, "subnet.html", d)
 }
 

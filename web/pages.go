@@ -399,6 +399,7 @@ func plainError(err error) string {
 type deviceData struct {
 	Device      inventory.DeviceDetail
 	Subnet      inventory.Subnet
+	WakeRoute   string               // the route a wake would take now (wake_preview.go)
 	Names       []inventory.Sighting // addresses, MACs and names, in the store's order
 	Addrs       []inventory.Sighting
 	MACs        []inventory.Sighting
@@ -501,6 +502,9 @@ func (s *Server) renderDevice(c *gin.Context, status int, det inventory.DeviceDe
 	}
 	if sn, err := s.store.Subnet(ctx, det.SubnetID); err == nil {
 		d.Subnet = sn
+		if det.MAC != "" {
+			d.WakeRoute = s.wakeRouteLine(ctx, sn)
+		}
 	}
 	for _, sg := range det.Sightings {
 		switch sg.Kind {

@@ -155,6 +155,7 @@ func (s *Server) wakeRoutes(ui, api *gin.RouterGroup) {
 
 	api.GET("/wake", s.apiWakeJobs)
 	api.POST("/wake", op, s.apiWake)
+	api.GET("/wake/routes", s.apiWakeRoutes)
 	api.GET("/wake/:id", s.apiWakeJob)
 	api.GET("/wake/schedules", s.apiWakeSchedules)
 	api.POST("/wake/schedules", op, s.apiCreateWakeSchedule)

@@ -239,15 +239,9 @@ func (s *Server) startWake(ctx context.Context, actor, source string, scheduleID
 	job := inventory.WakeJob{RequestedBy: actor, Source: source, ScheduleID: scheduleID, Fallback: in.Fallback}
 	plans := make([]wakePlan, len(specs))
 	for i, sp := range specs {
-		var p wakePlan
-		if sp.prefix.IsValid() {
-			c, err := router.candidates(ctx, sp.prefix, sp.subnetID)
-			if err != nil {
-				return inventory.WakeJob{}, fmt.Errorf("route wake to %s: %w", sp.prefix, err)
-			}
-			p = chooseWakeRoute(sp.prefix, c, s.wake.opts.Fallback, in.Fallback)
-		} else {
-			p = chooseWakeRoute(netip.Prefix{}, wakeCandidates{}, s.wake.opts.Fallback, in.Fallback)
+		p, err := s.planWake(ctx, router, sp, in.Fallback)
+		if err != nil {
+			return inventory.WakeJob{}, err
 		}
 		plans[i] = p
 		t := inventory.WakeTarget{DeviceID: sp.deviceID, MAC: sp.mac, IP: sp.ip, SubnetID: sp.subnetID,
@@ -282,6 +276,20 @@ func (s *Server) startWake(ctx context.Context, actor, source string, scheduleID
 		return inventory.WakeJob{}, err
 	}
 	return job, nil
+}
+
+// planWake chooses the route for one target: what startWake sends by and
+// what the route preview (GET /api/v1/wake/routes, the device and subnet
+// pages) shows, so both always agree.
+func (s *Server) planWake(ctx context.Context, router *wakeRouter, sp wakeSpec, allowFallback bool) (wakePlan, error) {
+	if !sp.prefix.IsValid() {
+		return chooseWakeRoute(netip.Prefix{}, wakeCandidates{}, s.wake.opts.Fallback, allowFallback), nil
+	}
+	c, err := router.candidates(ctx, sp.prefix, sp.subnetID)
+	if err != nil {
+		return wakePlan{}, fmt.Errorf("route wake to %s: %w", sp.prefix, err)
+	}
+	return chooseWakeRoute(sp.prefix, c, s.wake.opts.Fallback, allowFallback), nil
 }
 
 // goWake runs fn under the server's context, tracked like scans, so Close
