@@ -66,6 +66,57 @@ func TestWakeAgentFailover(t *testing.T) {
 	}
 }
 
+// TestWakeAgentWatchFailover: a task that asks the agent to watch the
+// target (it has a last address) still fails over after agent_timeout
+// when the agent never fetches it, not after agent_timeout plus the
+// confirm window (an hour here: the test would not end); the agent that
+// answers reports the target seen, and it is confirmed by that agent with
+// the time it took.
+func TestWakeAgentWatchFailover(t *testing.T) {
+	srv, store, cl, waker := agentServer(t, nil)
+	srv.wake.opts.AgentTimeout = 2 * time.Second
+	srv.wake.opts.ConfirmTimeout = time.Hour
+	ctx := context.Background()
+	silent, err := store.RecordAgentContact(ctx, "silent", inventory.AgentLanscout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := store.Agent(ctx, waker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mac, ip = "02:00:00:00:00:0a", "10.47.0.10"
+	subnet := netip.MustParsePrefix("10.47.0.0/24")
+	p := chooseWakeRoute(subnet, wakeCandidates{Agents: []inventory.Agent{silent, second}}, WakeFallbackNone, false)
+	answered := make(chan error, 1)
+	go func() {
+		tasks, err := cl.Tasks(ctx, 20*time.Second)
+		if err == nil && (len(tasks) != 1 || tasks[0].Wake == nil || len(tasks[0].Wake.Watch) != 1 ||
+			tasks[0].Wake.Watch[0] != (protocol.WakeWatch{MAC: mac, IP: ip}) || tasks[0].Wake.WatchMS != time.Hour.Milliseconds()) {
+			err = fmt.Errorf("tasks %+v: want one wake task watching %s at %s for an hour", tasks, mac, ip)
+		}
+		if err != nil {
+			answered <- err
+			return
+		}
+		_, err = cl.Upload(ctx, protocol.TaskResult{TaskID: tasks[0].ID, Final: true, Finished: time.Now().UTC(),
+			Wake: &protocol.WakeResult{WatchedMS: 9000,
+				Sent: []protocol.WakeSent{{MAC: mac, Method: "raw", SeenAfterMS: 7500, SeenBy: "arp"}}}})
+		answered <- err
+	}()
+	lt := &liveTarget{t: inventory.WakeTarget{MAC: mac, IP: ip, Route: p.Route, Via: p.Via, Status: inventory.WakePending}}
+	srv.sendWakeGroup(ctx, p, []*liveTarget{lt})
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	got := lt.t
+	if got.Status != inventory.WakeConfirmed || got.ConfirmedBy != "agent arp" || got.Via != agentLabel(second) ||
+		got.TookToWake() != 7500*time.Millisecond || !strings.Contains(got.Detail, "did not pick up the wake task") {
+		t.Errorf("target %+v (took %s); want confirmed by the second agent's ARP after 7.5s, saying the first did not pick it up",
+			got, got.TookToWake())
+	}
+}
+
 // goneInterface is a route out of an interface the host does not have
 // (any more): the sender's raw socket cannot be bound to it, as when the
 // interface was removed after the route was chosen. It has no broadcast,

@@ -575,6 +575,13 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget,
 	}
 	actx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	if watch > 0 {
+		// A watching agent reports late; one that is gone must still
+		// fail over after agent_timeout, not agent_timeout plus the watch.
+		if err := s.awaitTaskDelivered(actx, id, o.AgentTimeout); err != nil {
+			return fmt.Errorf("%s did not pick up the wake task within %s: %w", p.Via, o.AgentTimeout, err)
+		}
+	}
 	res, err := s.awaitAgentTask(actx, id)
 	reported := s.opts.Now()
 	switch {
@@ -689,6 +696,30 @@ func (s *Server) confirmWake(ctx context.Context, live []*liveTarget, update fun
 	for _, lt := range pending() {
 		lt.t.Status, lt.t.Detail = inventory.WakeUnconfirmed, joinDetail(lt.t.Detail, why)
 		update(lt)
+	}
+}
+
+// awaitTaskDelivered waits until the agent has fetched task id (or it
+// ended), at most within; the store marks delivery on the agent's poll,
+// which says nothing to waiters, so this looks every quarter second.
+func (s *Server) awaitTaskDelivered(ctx context.Context, id string, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		at, err := s.store.AgentTask(ctx, id)
+		if err != nil {
+			return err
+		}
+		if at.Status != inventory.TaskPending {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
 	}
 }
 
