@@ -67,6 +67,12 @@ func TestDeviceQueries(t *testing.T) {
 		{"page 2", DeviceQuery{Limit: 10, Offset: 10}, 32, "10.10.0.11"},
 		{"last page", DeviceQuery{Limit: 10, Offset: 30}, 32, "10.10.0.100"},
 		{"combined", DeviceQuery{Search: "host-1", Category: typing.Workstation, SubnetID: a.ID, Limit: 5}, 10, "10.10.0.10"},
+		// A search with a filter counts and pages in one statement.
+		{"combined, page 2 by name descending", DeviceQuery{Search: "host-1", Category: typing.Workstation, Sort: SortName,
+			Desc: true, Limit: 3, Offset: 3}, 10, "10.10.0.16"},
+		{"combined, past the end", DeviceQuery{Search: "host-1", Category: typing.Workstation, Limit: 5, Offset: 10}, 10, ""},
+		{"combined, no match", DeviceQuery{Search: "host-1", Category: typing.Switch}, 0, ""},
+		{"category, newest first", DeviceQuery{Category: typing.Workstation, Sort: SortLastSeen, Desc: true}, 30, "10.10.0.30"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -216,10 +216,39 @@ func (s *SQLite) Devices(ctx context.Context, q DeviceQuery) (DevicePage, error)
 	}
 	defer tx.Rollback()
 	page := DevicePage{Devices: []Device{}}
+	order := " ORDER BY " + col + dir + ", d.id" + dir
+	if strings.TrimSpace(q.Search) != "" && searchNarrowed(q) {
+		// A search with another filter: the total and the page's ids
+		// from one statement, so the search index is read once, not once
+		// for the count and again for the page (it was most of the time
+		// of a filtered, searched page). Not for a search alone: its
+		// matches can be most of the devices, and buffering all of them
+		// for the window costs more than reading the index twice.
+		ids, total, err := deviceIDsAndTotal(ctx, tx, `SELECT d.id, COUNT(*) OVER () FROM devices d`+where+order+
+			` LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+		if err != nil {
+			return DevicePage{}, fmt.Errorf("list devices: %w", err)
+		}
+		if len(ids) == 0 && q.Offset > 0 {
+			// Past the last page no row carries the total.
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices d`+where, args...).Scan(&total); err != nil {
+				return DevicePage{}, fmt.Errorf("count devices: %w", err)
+			}
+		}
+		page.Total = total
+		if len(ids) == 0 {
+			return page, nil
+		}
+		page.Devices, err = queryAll(ctx, tx, scanDevice, `SELECT `+deviceCols+deviceFrom+
+			` WHERE d.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`+order, ids...)
+		if err != nil {
+			return DevicePage{}, fmt.Errorf("list devices: %w", err)
+		}
+		return page, nil
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices d`+where, args...).Scan(&page.Total); err != nil {
 		return DevicePage{}, fmt.Errorf("count devices: %w", err)
 	}
-	order := " ORDER BY " + col + dir + ", d.id" + dir
 	// The page's ids first, then its rows: skipping to page 1000 or
 	// sorting a filtered list then walks an index or sorts small keys,
 	// not whole rows joined to their SNMP facts, of which all but 50 are
@@ -231,6 +260,32 @@ func (s *SQLite) Devices(ctx context.Context, q DeviceQuery) (DevicePage, error)
 		return DevicePage{}, fmt.Errorf("list devices: %w", err)
 	}
 	return page, nil
+}
+
+// searchNarrowed reports whether a query filters on more than its search.
+func searchNarrowed(q DeviceQuery) bool {
+	return q.SubnetID != 0 || q.Category != "" || q.State != "" || q.Vendor != "" || q.Status != "" ||
+		q.AgentID != 0 || q.AnsweredSNMP
+}
+
+// deviceIDsAndTotal runs a query of (id, total) rows: a page's ids, each
+// with the count of all matches.
+func deviceIDsAndTotal(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]any, int, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var ids []any
+	var total int
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id, &total); err != nil {
+			return nil, 0, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, total, rows.Err()
 }
 
 // EachDevice implements DeviceStore.
