@@ -228,7 +228,8 @@ func (s *Server) runSatelliteScan(sat inventory.Satellite, cfg satellite.Config,
 	case recordErr != nil:
 		end.Error = fmt.Sprintf("storing devices: %v", recordErr)
 	case err != nil:
-		end.Error = fmt.Sprintf("satellite %s: %v", sat.Name, err)
+		// The satellite package's errors already name the satellite.
+		end.Error = err.Error()
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
