@@ -318,15 +318,22 @@ func (s *Server) editSubnetForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/subnets/%d?done=saved", old.ID))
 		return
 	}
-	msg, ok := s.formError(c, err)
+	msg, status, ok := s.subnetFormError(c, err)
 	if !ok {
 		return
 	}
-	status := http.StatusBadRequest
-	if errors.Is(err, inventory.ErrConflict) {
-		status = http.StatusConflict
-	}
 	s.renderSubnetEdit(c, status, old, form, msg, "")
+}
+
+// subnetFormError is formError for the edit page's two forms, with the
+// status the page comes back with: 409 for a conflict (an overlapping
+// CIDR, a scan still running), 400 otherwise.
+func (s *Server) subnetFormError(c *gin.Context, err error) (string, int, bool) {
+	msg, ok := s.formError(c, err)
+	if errors.Is(err, inventory.ErrConflict) {
+		return msg, http.StatusConflict, ok
+	}
+	return msg, http.StatusBadRequest, ok
 }
 
 func (s *Server) deleteSubnetForm(c *gin.Context) {
@@ -341,13 +348,9 @@ func (s *Server) deleteSubnetForm(c *gin.Context) {
 		return
 	}
 	if _, err := s.removeSubnet(c, sn.ID); err != nil {
-		msg, ok := s.formError(c, err)
+		msg, status, ok := s.subnetFormError(c, err)
 		if !ok {
 			return
-		}
-		status := http.StatusBadRequest
-		if errors.Is(err, inventory.ErrConflict) {
-			status = http.StatusConflict
 		}
 		s.renderSubnetEdit(c, status, sn, form, "", msg)
 		return
