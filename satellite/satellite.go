@@ -411,12 +411,7 @@ func (c *Client) scanStream(ctx context.Context, cmd string, req ScanRequest, de
 		// Drain the rest so that the command's output never blocks.
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	var stdin io.Reader
-	if req.Credentials != nil {
-		stdin = bytes.NewReader(req.Credentials)
-	}
-	runErr := c.run(ctx, c.cfg.ScanTimeout, cmd, stdin, pw)
-	pw.Close()
+	runErr := c.runScan(ctx, cmd, req, pw)
 	<-done
 	switch {
 	case readErr != nil && runErr != nil && errors.Is(readErr, io.ErrUnexpectedEOF):
@@ -428,6 +423,19 @@ func (c *Client) scanStream(ctx context.Context, cmd string, req ScanRequest, de
 	// lanscout exits 130 on interrupt and 1 when a sweep fails part-way,
 	// and still writes its summary.
 	return report, lines, runErr
+}
+
+// runScan runs the scan command cmd with req's credentials, if any, on
+// its standard input and its output into pw, which it closes when the
+// command ends so that the reader sees the end of the output.
+func (c *Client) runScan(ctx context.Context, cmd string, req ScanRequest, pw *io.PipeWriter) error {
+	var stdin io.Reader
+	if req.Credentials != nil {
+		stdin = bytes.NewReader(req.Credentials)
+	}
+	err := c.run(ctx, c.cfg.ScanTimeout, cmd, stdin, pw)
+	pw.Close()
+	return err
 }
 
 // scanReport runs cmd, which writes one JSON report at the end, and hands
@@ -443,12 +451,7 @@ func (c *Client) scanReport(ctx context.Context, cmd string, req ScanRequest, de
 		// Drain what follows the document so the command never blocks.
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	var stdin io.Reader
-	if req.Credentials != nil {
-		stdin = bytes.NewReader(req.Credentials)
-	}
-	runErr := c.run(ctx, c.cfg.ScanTimeout, cmd, stdin, pw)
-	pw.Close()
+	runErr := c.runScan(ctx, cmd, req, pw)
 	<-done
 	if runErr == nil && readErr != nil {
 		return nil, fmt.Errorf("%s: %w", c.cfg.label(), readErr)
