@@ -88,6 +88,15 @@ func TestMigrateFromPrevious(t *testing.T) {
 				mustExec(t, old.w, `UPDATE devices SET host_key = 'build-server' WHERE id = 1`)
 				mustExec(t, old.w, `INSERT INTO agents (id, uid, hostname, host_key, first_contact, last_contact) VALUES (7, 'u7', 'ws7', 'ws7', ?, ?)`, now, now)
 			}
+			if from >= 7 && from < 15 {
+				// Code before version 15 wrote the default of the time
+				// into satellites created without a wake command.
+				for _, r := range [][2]string{{"dflt", "wakeonlan -i {broadcast} {macs}"},
+					{"own", "wakeonlan -i {broadcast} -p 7 {macs}"}, {"lan", "lanscout wake --broadcast {broadcast} {macs}"}} {
+					mustExec(t, old.w, `INSERT INTO satellites (name, address, username, key_file, wake_command, created_at, updated_at)
+						VALUES (?, '10.30.0.9', 'wol', '/k', ?, ?, ?)`, r[0], r[1], now, now)
+				}
+			}
 			if err := old.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -123,6 +132,16 @@ func TestMigrateFromPrevious(t *testing.T) {
 			}
 			if _, err := s.CreateUser(ctx, "admin", "admin password", RoleAdmin); err != nil {
 				t.Errorf("users after migration: %v", err)
+			}
+			if from >= 7 {
+				// The satellite holding the old default now follows the
+				// current one (""); commands someone chose are kept.
+				for name, want := range map[string]string{"dflt": "",
+					"own": "wakeonlan -i {broadcast} -p 7 {macs}", "lan": "lanscout wake --broadcast {broadcast} {macs}"} {
+					if sat, err := s.SatelliteByName(ctx, name); err != nil || sat.WakeCommand != want {
+						t.Errorf("satellite %s after migration: wake command %q, %v; want %q", name, sat.WakeCommand, err, want)
+					}
+				}
 			}
 		})
 	}

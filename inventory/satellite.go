@@ -71,7 +71,10 @@ type Satellite struct {
 	PendingHostKey     string   `json:"pending_host_key,omitempty"`
 	PendingFingerprint string   `json:"pending_fingerprint,omitempty"`
 	Subnets            []string `json:"subnets"` // CIDRs it serves
-	WakeCommand        string   `json:"wake_command"`
+	// WakeCommand is the satellite's own wake command template; "" when
+	// it uses the default (satellite.DefaultWakeCommand at the time of
+	// the wake).
+	WakeCommand string `json:"wake_command"`
 	// Interface is the satellite's interface on the subnets it serves,
 	// for wake commands with {iface}; "" when they have none.
 	Interface   string    `json:"iface,omitempty"`
@@ -145,11 +148,12 @@ func (s *Satellite) Normalize() error {
 	if s.Subnets == nil {
 		s.Subnets = []string{}
 	}
+	// An empty wake command is stored empty: the satellite then follows
+	// the satellite package's default as it is when a wake runs, rather
+	// than a copy of the default of the day it was created (migration
+	// 0015 undid such copies).
 	s.WakeCommand = strings.Join(strings.Fields(s.WakeCommand), " ")
-	if s.WakeCommand == "" {
-		s.WakeCommand = "wakeonlan -i {broadcast} {macs}"
-	}
-	if !strings.Contains(s.WakeCommand, "{macs}") {
+	if s.WakeCommand != "" && !strings.Contains(s.WakeCommand, "{macs}") {
 		return fmt.Errorf("%w: satellite wake command %q must contain {macs}", ErrInvalid, s.WakeCommand)
 	}
 	s.Interface = strings.TrimSpace(s.Interface)

@@ -17,7 +17,7 @@ func TestSatelliteStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sat.Port != 22 || sat.WakeCommand != "wakeonlan -i {broadcast} {macs}" || !sat.HasKey || sat.Source != "api" ||
+	if sat.Port != 22 || sat.WakeCommand != "" || !sat.HasKey || sat.Source != "api" ||
 		len(sat.Subnets) != 2 || sat.Subnets[0] != "10.9.0.0/24" || sat.Trusted() {
 		t.Errorf("created %+v", sat)
 	}

@@ -324,6 +324,9 @@ type satelliteForm struct {
 	Name, Address, Port, User, KeyFile, HostKey, Subnets, WakeCommand, Interface string
 }
 
+// DefaultWake is the wake command an empty field stands for.
+func (satelliteForm) DefaultWake() string { return satellite.DefaultWakeCommand }
+
 func satelliteFormOf(sat inventory.Satellite) satelliteForm {
 	return satelliteForm{Action: fmt.Sprintf("/admin/satellites/%d", sat.ID), Name: sat.Name, Address: sat.Address, Port: strconv.Itoa(sat.Port), User: sat.User,
 		KeyFile: sat.KeyFile, Subnets: strings.Join(sat.Subnets, " "), WakeCommand: sat.WakeCommand, Interface: sat.Interface}
@@ -352,7 +355,7 @@ func postedSatellite(c *gin.Context) (satelliteForm, satelliteInput, error) {
 }
 
 func (s *Server) satellitesPage(c *gin.Context) {
-	s.renderSatellites(c, http.StatusOK, satelliteForm{Action: "/admin/satellites", Port: "22", WakeCommand: satellite.DefaultWakeCommand}, "")
+	s.renderSatellites(c, http.StatusOK, satelliteForm{Action: "/admin/satellites", Port: "22"}, "")
 }
 
 func (s *Server) renderSatellites(c *gin.Context, status int, f satelliteForm, errMsg string) {

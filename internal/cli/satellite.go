@@ -140,7 +140,11 @@ func printProbe(w io.Writer, cfg satellite.Config, r satellite.ProbeResult) erro
 		fmt.Fprintf(w, "lanscout    %s\n", lan)
 		return fmt.Errorf("the wake command's program %s is not installed on the satellite", r.WakeProgram)
 	}
-	fmt.Fprintf(w, "wake        %s (%s)\n", r.WakeProgramPath, cfg.WakeCommand)
+	cmd := cfg.WakeCommand
+	if cmd == "" {
+		cmd = "default: " + satellite.DefaultWakeCommand
+	}
+	fmt.Fprintf(w, "wake        %s (%s)\n", r.WakeProgramPath, cmd)
 	fmt.Fprintf(w, "lanscout    %s\n", lan)
 	return nil
 }
@@ -190,8 +194,10 @@ func validateSatellites(entries []satelliteEntry) error {
 			return fmt.Errorf("%s: the name is used twice", where)
 		}
 		seen[sat.Name] = true
-		if _, err := satellite.ParseTemplate(sat.WakeCommand); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+		if sat.WakeCommand != "" { // "": the default, resolved when a wake runs
+			if _, err := satellite.ParseTemplate(sat.WakeCommand); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
 		}
 		if e.KeyFile == "" {
 			return fmt.Errorf("%s: key_file is required (keys given in the UI are stored sealed instead)", where)

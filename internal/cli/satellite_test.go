@@ -118,7 +118,7 @@ func TestSatellitesConfig(t *testing.T) {
 	}
 	b1, b2 := sats[0], sats[1]
 	if b1.Source != "config" || b1.KeyFile != keyFile || b1.HostKey != hostKey || b1.Fingerprint != ssh.FingerprintSHA256(hk) ||
-		strings.Join(b1.Subnets, ",") != "10.20.0.0/24,10.21.0.0/24" || b1.WakeCommand != "wakeonlan -i {broadcast} {macs}" {
+		strings.Join(b1.Subnets, ",") != "10.20.0.0/24,10.21.0.0/24" || b1.WakeCommand != "" {
 		t.Errorf("branch-1 %+v", b1)
 	}
 	if b2.Trusted() || b2.Port != 2222 || b2.WakeCommand != "lanscout wake --broadcast {broadcast} {macs}" {
