@@ -412,16 +412,69 @@ func TestOCSDisabledByDefault(t *testing.T) {
 	}
 }
 
+// ocsElecting turns OCS on with an IpDiscover latency of 20 and no server
+// networks, so that an OCS agent may be elected for any subnet.
+func ocsElecting(_ *inventory.Options, o *web.Options) {
+	o.OCS = web.OCSOptions{Enabled: true, IPDiscoverLatency: 20}
+	o.Election.ServerNetworks = func() ([]netip.Prefix, error) { return nil, nil }
+}
+
+// withoutIPDiscover is the inventory doc without its IPDISCOVER section:
+// an agent that was not asked, or did not sweep.
+func withoutIPDiscover(doc []byte) []byte {
+	start, end := bytes.Index(doc, []byte("<IPDISCOVER>")), bytes.Index(doc, []byte("</IPDISCOVER>"))+len("</IPDISCOVER>")
+	return append(append([]byte{}, doc[:start]...), doc[end:]...)
+}
+
+// ocsOK posts body as an OCS agent does and returns the decoded reply;
+// anything but 200 fails the test.
+func (f *fixture) ocsOK(body []byte) string {
+	f.t.Helper()
+	status, _, reply := f.ocs(ocsCall{body: body})
+	if status != http.StatusOK {
+		f.t.Fatalf("status %d: %s", status, reply)
+	}
+	return string(reply)
+}
+
+// prologUntilAsked sends prolog until the reply holds option, the PARAM
+// asking the agent to sweep. OCS's rule: a few contacts before a first
+// election; rounds close together are coalesced, so the agent calls until
+// a round has seen enough of its contacts (as a real agent does, every
+// PROLOG_FREQ).
+func (f *fixture) prologUntilAsked(prolog []byte, option string) {
+	f.t.Helper()
+	var reply string
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(reply, option); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("the agent was never asked for %s; last reply:\n%s", option, reply)
+		}
+		reply = f.ocsOK(prolog)
+	}
+}
+
+// standing is agent's election standing in subnet, zero when it has none.
+func (f *fixture) standing(subnet, agent int64) inventory.ScanStanding {
+	f.t.Helper()
+	in, err := f.store.ElectionInput(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, st := range in.Standings {
+		if st.SubnetID == subnet && st.AgentID == agent {
+			return st
+		}
+	}
+	return inventory.ScanStanding{}
+}
+
 // TestOCSElectedAgent: an agent the election seats is asked to sweep its
 // subnet; when it sweeps another (the Unix agent sweeps its default-route
 // interface whatever it is told) what it really swept is recorded and
 // said, and the election hears of the failure, as it does of an upload
 // without results.
 func TestOCSElectedAgent(t *testing.T) {
-	f := newFixture(t, func(_ *inventory.Options, o *web.Options) {
-		o.OCS = web.OCSOptions{Enabled: true, IPDiscoverLatency: 20}
-		o.Election.ServerNetworks = func() ([]netip.Prefix, error) { return nil, nil }
-	})
+	f := newFixture(t, ocsElecting)
 	ctx := context.Background()
 	swept, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: ocsTestSubnet})
 	if err != nil {
@@ -440,47 +493,19 @@ func TestOCSElectedAgent(t *testing.T) {
 	secondNIC := []byte(`<NETWORKS><DESCRIPTION>eth1</DESCRIPTION><IPADDRESS>10.77.1.10</IPADDRESS><IPMASK>255.255.255.0</IPMASK>` +
 		`<IPSUBNET>10.77.1.0</IPSUBNET><MACADDR>02:77:01:00:00:0a</MACADDR><STATUS>Up</STATUS><TYPE>ethernet</TYPE></NETWORKS>`)
 	full = bytes.Replace(full, []byte("<STORAGES />"), append(secondNIC, "<STORAGES />"...), 1)
-	start, end := bytes.Index(full, []byte("<IPDISCOVER>")), bytes.Index(full, []byte("</IPDISCOVER>"))+len("</IPDISCOVER>")
-	noDiscovery := append(append([]byte{}, full[:start]...), full[end:]...)
+	noDiscovery := withoutIPDiscover(full)
 	prolog := ocsSample(t, "prolog-request.zlib")
 
-	post := func(body []byte) string {
-		t.Helper()
-		status, _, reply := f.ocs(ocsCall{body: body})
-		if status != http.StatusOK {
-			t.Fatalf("status %d: %s", status, reply)
-		}
-		return string(reply)
-	}
+	post := f.ocsOK
 	post(prolog)
 	post(zlibBytes(t, noDiscovery)) // not asked: nothing to report
-	// OCS's rule: a few contacts before a first election. Rounds close
-	// together are coalesced, so the agent calls until a round has seen
-	// enough of its contacts (as a real agent does, every PROLOG_FREQ).
 	option := `<PARAM IPDISC_LAT="20" SCAN_TYPE_IPDISCOVER="ICMP">10.77.1.0</PARAM>`
-	var reply string
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(reply, option); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the agent was never asked to sweep 10.77.1.0; last reply:\n%s", reply)
-		}
-		reply = post(prolog)
-	}
+	f.prologUntilAsked(prolog, option)
 	a, err := f.store.AgentByUID(ctx, sampleDevice)
 	if err != nil {
 		t.Fatal(err)
 	}
-	standing := func() inventory.ScanStanding {
-		in, err := f.store.ElectionInput(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range in.Standings {
-			if st.SubnetID == other.ID && st.AgentID == a.ID {
-				return st
-			}
-		}
-		return inventory.ScanStanding{}
-	}
+	standing := func() inventory.ScanStanding { return f.standing(other.ID, a.ID) }
 
 	// It sweeps its default-route network instead.
 	post(zlibBytes(t, full))
@@ -504,13 +529,7 @@ func TestOCSElectedAgent(t *testing.T) {
 	}
 
 	// Asked again, it sends no results at all (unprivileged).
-	reply = ""
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(reply, option); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not asked again; last reply:\n%s", reply)
-		}
-		reply = post(prolog)
-	}
+	f.prologUntilAsked(prolog, option)
 	post(zlibBytes(t, noDiscovery))
 	st, err = f.store.OCSAgent(ctx, a.ID)
 	if err != nil {
@@ -542,54 +561,25 @@ func TestOCSElectedAgent(t *testing.T) {
 // failure limit loses its seat and is no longer asked, saying why; it is
 // not kept elected in silence.
 func TestOCSSilentElectedAgent(t *testing.T) {
-	f := newFixture(t, func(_ *inventory.Options, o *web.Options) {
-		o.OCS = web.OCSOptions{Enabled: true, IPDiscoverLatency: 20}
-		o.Election.ServerNetworks = func() ([]netip.Prefix, error) { return nil, nil }
-	})
+	f := newFixture(t, ocsElecting)
 	ctx := context.Background()
 	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: ocsTestSubnet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	full := ocsSample(t, "inventory-request.xml")
-	start, end := bytes.Index(full, []byte("<IPDISCOVER>")), bytes.Index(full, []byte("</IPDISCOVER>"))+len("</IPDISCOVER>")
-	noDiscovery := append(append([]byte{}, full[:start]...), full[end:]...)
+	noDiscovery := withoutIPDiscover(full)
 	prolog := ocsSample(t, "prolog-request.zlib")
-	post := func(body []byte) string {
-		t.Helper()
-		status, _, reply := f.ocs(ocsCall{body: body})
-		if status != http.StatusOK {
-			t.Fatalf("status %d: %s", status, reply)
-		}
-		return string(reply)
-	}
+	post := f.ocsOK
 	post(prolog)
 	post(zlibBytes(t, noDiscovery)) // its NICs, for the election
 	option := `<PARAM IPDISC_LAT="20" SCAN_TYPE_IPDISCOVER="ICMP">10.88.1.0</PARAM>`
-	var reply string
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(reply, option); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the agent was never asked to sweep 10.88.1.0; last reply:\n%s", reply)
-		}
-		reply = post(prolog)
-	}
+	f.prologUntilAsked(prolog, option)
 	a, err := f.store.AgentByUID(ctx, sampleDevice)
 	if err != nil {
 		t.Fatal(err)
 	}
-	standing := func() inventory.ScanStanding {
-		t.Helper()
-		in, err := f.store.ElectionInput(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range in.Standings {
-			if st.SubnetID == sn.ID && st.AgentID == a.ID {
-				return st
-			}
-		}
-		return inventory.ScanStanding{}
-	}
+	standing := func() inventory.ScanStanding { return f.standing(sn.ID, a.ID) }
 	if s := standing(); s.Failures != 0 || s.Demotions != 0 {
 		t.Fatalf("standing before any silent prolog: %+v", s)
 	}
@@ -597,7 +587,7 @@ func TestOCSSilentElectedAgent(t *testing.T) {
 	// Two prologs without an inventory between: two failures; still
 	// elected, it is asked again each time.
 	for i := 1; i <= 2; i++ {
-		reply = post(prolog)
+		reply := post(prolog)
 		s := standing()
 		if s.Failures != i || !strings.Contains(s.LastError, want) || !strings.Contains(s.LastError, "no inventory followed") {
 			t.Fatalf("standing after %d silent prologs: %+v", i, s)
@@ -607,7 +597,7 @@ func TestOCSSilentElectedAgent(t *testing.T) {
 		}
 	}
 	// The third: demoted, and no longer asked.
-	reply = post(prolog)
+	reply := post(prolog)
 	if strings.Contains(reply, "IPDISCOVER") {
 		t.Errorf("a demoted agent is still asked to sweep:\n%s", reply)
 	}
