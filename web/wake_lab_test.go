@@ -302,6 +302,19 @@ func seedWakeDevices(t *testing.T, ctx context.Context, st inventory.Store, cidr
 	return sn.ID, ids
 }
 
+// seedAgentWake stores d in subnet cidr, as seedWakeDevices does, and an
+// enrollment key for that subnet, for a lab agent there to enroll with;
+// it returns the device's id and the key.
+func seedAgentWake(t *testing.T, ctx context.Context, st inventory.Store, cidr string, d scan.Device) (int64, string) {
+	t.Helper()
+	_, ids := seedWakeDevices(t, ctx, st, cidr, d)
+	key, _, err := st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{cidr}, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids[d.IP], key
+}
+
 func target(j wakeJob, mac string) wakeTarget {
 	for _, t := range j.Targets {
 		if t.MAC == mac {
@@ -793,15 +806,8 @@ func TestLabWakeAgent(t *testing.T) {
 	var dev int64
 	var enrollKey string
 	seed := func(ctx context.Context, st inventory.Store) {
-		_, ids := seedWakeDevices(t, ctx, st, l.Router.Remote.String(),
+		dev, enrollKey = seedAgentWake(t, ctx, st, l.Router.Remote.String(),
 			scan.Device{IP: remoteIP.String(), MAC: remoteMAC, Category: "workstation", FoundBy: []string{"icmp"}})
-		dev = ids[remoteIP.String()]
-		var err error
-		enrollKey, _, err = st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{l.Router.Remote.String()},
-			CreatedBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{ConfirmTimeout: 10 * time.Second,
 		ProbeInterval: 500 * time.Millisecond, Listen: listen.String(), CertFile: certFile, KeyFile: keyFile}, seed)
@@ -843,15 +849,8 @@ func TestLabWakeLocalFailover(t *testing.T) {
 	var dev int64
 	var enrollKey string
 	seed := func(ctx context.Context, st inventory.Store) {
-		_, ids := seedWakeDevices(t, ctx, st, l.Prefix.String(),
+		dev, enrollKey = seedAgentWake(t, ctx, st, l.Prefix.String(),
 			scan.Device{IP: h.IP.String(), MAC: h.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
-		dev = ids[h.IP.String()]
-		var err error
-		enrollKey, _, err = st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{l.Prefix.String()},
-			CreatedBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	sink := woltest.Listen(t, l, l.HostsNS, h.Interface)
 	srv := startLabServer(t, l, l.Scanner.Namespace, labServerConfig{Method: "raw", NoRaw: true, ConfirmTimeout: -1,
@@ -1032,15 +1031,8 @@ func TestLabWakeAgentConfirms(t *testing.T) {
 	var dev int64
 	var enrollKey string
 	seed := func(ctx context.Context, st inventory.Store) {
-		_, ids := seedWakeDevices(t, ctx, st, l.Prefix.String(),
+		dev, enrollKey = seedAgentWake(t, ctx, st, l.Prefix.String(),
 			scan.Device{IP: sleeper.IP.String(), MAC: sleeper.MAC.String(), Category: "workstation", FoundBy: []string{"arp"}})
-		dev = ids[sleeper.IP.String()]
-		var err error
-		enrollKey, _, err = st.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{Name: "lab", Subnets: []string{l.Prefix.String()},
-			CreatedBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	srv := startLabServer(t, l, l.Router.Namespace, labServerConfig{ConfirmTimeout: 20 * time.Second,
 		ProbeInterval: time.Second, Listen: listen.String(), CertFile: certFile, KeyFile: keyFile}, seed)
