@@ -198,15 +198,7 @@ func TestLabAgents(t *testing.T) {
 	// server's namespace.
 	client := ts.Client()
 	tr := client.Transport.(*http.Transport).Clone()
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var c net.Conn
-		err := l.Do(l.Scanner.Namespace, func() error {
-			var err error
-			c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
-			return err
-		})
-		return c, err
-	}
+	tr.DialContext = l.DialFrom(l.Scanner.Namespace)
 	// httptest's certificate is for 127.0.0.1; the agents pin it instead.
 	tr.TLSClientConfig.ServerName = "127.0.0.1"
 	client.Transport = tr

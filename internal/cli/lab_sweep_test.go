@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -60,15 +59,7 @@ func TestLabServerSweepRetries(t *testing.T) {
 			// server's namespace.
 			client := pinnedClient(t, dir)
 			tr := client.Transport.(*http.Transport)
-			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var c net.Conn
-				err := l.Do(l.Scanner.Namespace, func() error {
-					var err error
-					c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
-					return err
-				})
-				return c, err
-			}
+			tr.DialContext = l.DialFrom(l.Scanner.Namespace)
 			srv := &runningServer{url: u, stderr: out, client: client}
 			var sn struct{ ID int64 }
 			if code := srv.apiCall(t, token, http.MethodPost, "/api/v1/subnets",

@@ -249,19 +249,10 @@ func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, erro
 // DialFrom returns a dial function whose sockets are opened inside
 // namespace ns of l (nil l: this process's own).
 func DialFrom(l *lab.Lab, ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var d net.Dialer
-		if l == nil {
-			return d.DialContext(ctx, network, addr)
-		}
-		var c net.Conn
-		err := l.Do(ns, func() error {
-			var err error
-			c, err = d.DialContext(ctx, network, addr)
-			return err
-		})
-		return c, err
+	if l == nil {
+		return (&net.Dialer{}).DialContext
 	}
+	return l.DialFrom(ns)
 }
 
 // Log is what sshd wrote so far.
