@@ -148,6 +148,7 @@ func (s *Server) initWake() error {
 func (s *Server) wakeRoutes(ui, api *gin.RouterGroup) {
 	op := s.requireRole(inventory.RoleOperator)
 	ui.GET("/wake", s.wakePage)
+	ui.GET("/wake/confirm", op, s.wakeSelectionPage)
 	ui.GET("/wake/:id", s.wakeJobPage)
 	ui.POST("/wake", op, s.wakeForm)
 	ui.POST("/wake/schedules", op, s.createWakeScheduleForm)

@@ -113,7 +113,8 @@ func TestWakePageLive(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	// "Wake selected" on the devices list: the checkboxes belong to the
-	// button's form through their form attribute. These devices have no
+	// button's form through their form attribute; a page shows each
+	// device's route before its button sends. These devices have no
 	// route here, so nothing is sent.
 	_, ds := seedWake(t, f)
 	err = chromedp.Do(bctx,
@@ -121,10 +122,22 @@ func TestWakePageLive(t *testing.T) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[form="wake-selection"][value="%d"]`, ds[0].ID))),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[form="wake-selection"][value="%d"]`, ds[1].ID))),
 		chromedp.Click(chromedp.CSS(`#wake-selection button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("table.wake-targets")),
+		chromedp.WaitVisible(chromedp.CSS("table.wake-selection-routes")),
 	)
 	if err != nil {
 		t.Fatalf("wake a selection: %v", err)
+	}
+	routes, err := chromedp.Run(bctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("table.wake-selection-routes tbody td.wake-route"))
+		.map(function (td) { return td.firstChild.textContent.trim(); }).join(" | ")`))
+	if want := "no route"; err != nil || routes != want+" | "+want {
+		t.Fatalf("the selection's routes read %q (%v)", routes, err)
+	}
+	err = chromedp.Do(bctx,
+		chromedp.Click(chromedp.CSS(`#wake-selection-confirm button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.wake-targets")),
+	)
+	if err != nil {
+		t.Fatalf("confirm the selection: %v", err)
 	}
 	rows, err := chromedp.Run(bctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("table.wake-targets tbody tr td:first-child a"))
 		.map(function (a) { return a.textContent.trim(); }).join(" ")`))
