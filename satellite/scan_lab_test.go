@@ -36,15 +36,9 @@ func startScanSatellite(t *testing.T) *scanSatellite {
 	sshtest.Skip(t)
 	real, env := sshtest.SelfCommand(t, "lanscout-real", "TestLanscoutHelperProcess")
 	env["LANSCOUT_STATE"] = t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := netip.MustParseAddrPort(l.Addr().String())
-	l.Close()
 	s := &scanSatellite{bin: filepath.Dir(real)}
-	s.sshd = sshtest.Start(t, sshtest.Options{Listen: addr, HostKeyTypes: []string{"ed25519"}, Env: env})
-	s.cfg = satellite.Config{Name: "loop", Address: addr.Addr().String(), Port: int(addr.Port()), User: s.sshd.User,
+	s.sshd = sshtest.Start(t, sshtest.Options{HostKeyTypes: []string{"ed25519"}, Env: env})
+	s.cfg = satellite.Config{Name: "loop", Address: s.sshd.Addr.Addr().String(), Port: int(s.sshd.Addr.Port()), User: s.sshd.User,
 		Signer: s.sshd.Client, HostKey: s.sshd.HostKeys["ed25519"],
 		Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
 			c, err := (&net.Dialer{}).DialContext(ctx, network, address)

@@ -3,9 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,20 +85,14 @@ func (f *fixture) loopSatellite(wrap string) (inventory.Subnet, *sshtest.Server)
 			t.Fatal(err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := netip.MustParseAddrPort(l.Addr().String())
-	l.Close()
-	sshd := sshtest.Start(t, sshtest.Options{Listen: addr, HostKeyTypes: []string{"ed25519"}, Env: env})
+	sshd := sshtest.Start(t, sshtest.Options{HostKeyTypes: []string{"ed25519"}, Env: env})
 
 	ctx := context.Background()
 	sn, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "127.0.0.0/30", Method: "tcp"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "loop", Address: "127.0.0.1", Port: int(addr.Port()),
+	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "loop", Address: "127.0.0.1", Port: int(sshd.Addr.Port()),
 		User: "root", Subnets: []string{"127.0.0.0/8"}}, sshd.ClientPEM)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,18 +90,12 @@ func TestWakeLoopback(t *testing.T) {
 // trusted one logs in and finds wakeonlan (exit 0).
 func TestSatelliteCheck(t *testing.T) {
 	sshtest.Skip(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := netip.MustParseAddrPort(l.Addr().String())
-	l.Close()
-	sshd := sshtest.Start(t, sshtest.Options{Listen: addr, HostKeyTypes: []string{"ed25519"}})
+	sshd := sshtest.Start(t, sshtest.Options{HostKeyTypes: []string{"ed25519"}})
 	keyFile := filepath.Join(t.TempDir(), "id")
 	if err := os.WriteFile(keyFile, sshd.ClientPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := []string{"satellite", "check", "--address", "127.0.0.1", "--port", strconv.Itoa(int(addr.Port())), "--user", "root", "--key", keyFile}
+	base := []string{"satellite", "check", "--address", "127.0.0.1", "--port", strconv.Itoa(int(sshd.Addr.Port())), "--user", "root", "--key", keyFile}
 	fp := satelliteFingerprint(sshd)
 
 	stdout, stderr, code := runCLI(t, base...)
@@ -131,7 +124,7 @@ func TestSatelliteCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sat, err := store.CreateSatellite(t.Context(), inventory.Satellite{Name: "loop", Address: "127.0.0.1", Port: int(addr.Port()), User: "root"}, sshd.ClientPEM)
+	sat, err := store.CreateSatellite(t.Context(), inventory.Satellite{Name: "loop", Address: "127.0.0.1", Port: int(sshd.Addr.Port()), User: "root"}, sshd.ClientPEM)
 	if err == nil {
 		_, err = store.SetSatelliteTrustedKey(t.Context(), sat.ID, hostKey, fp)
 	}

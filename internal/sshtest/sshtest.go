@@ -34,7 +34,9 @@ type Options struct {
 	// server runs in the test's own namespace, which must mean loopback.
 	Lab       *lab.Lab
 	Namespace string
-	Listen    netip.AddrPort
+	// Listen is where sshd listens; zero without a Lab, a free port on
+	// 127.0.0.1.
+	Listen netip.AddrPort
 	// HostKeyTypes are ssh-keygen -t values; default ed25519 and ecdsa.
 	HostKeyTypes []string
 	// Env is set in every session (sshd's SetEnv), PATH included.
@@ -79,6 +81,9 @@ func Start(t testing.TB, o Options) *Server {
 	if len(o.HostKeyTypes) == 0 {
 		o.HostKeyTypes = []string{"ed25519", "ecdsa"}
 	}
+	if !o.Listen.IsValid() && o.Lab == nil {
+		o.Listen = freeLoopback(t)
+	}
 	s := &Server{Addr: o.Listen, Dir: t.TempDir(), User: "root", opts: o}
 	// The client key: generated here, authorized there.
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -100,6 +105,17 @@ func Start(t testing.TB, o Options) *Server {
 	s.start(t)
 	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// freeLoopback is a TCP port on 127.0.0.1 that nothing listens on now.
+func freeLoopback(t testing.TB) netip.AddrPort {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return netip.MustParseAddrPort(l.Addr().String())
 }
 
 // newHostKeys makes a fresh set of host keys (a reinstalled host, or an
