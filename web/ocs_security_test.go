@@ -35,14 +35,7 @@ func TestOCSScopeAndRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := ocsSample(t, "inventory-request.zlib")
-	post := func(body []byte) string {
-		t.Helper()
-		status, _, reply := f.ocs(ocsCall{body: body})
-		if status != http.StatusOK {
-			t.Fatalf("status %d: %s", status, reply)
-		}
-		return string(reply)
-	}
+	post := f.ocsOK
 	post(ocsSample(t, "prolog-request.zlib"))
 	post(full) // its machine and NICs; its results are ignored (not asked)
 	a, err := f.store.AgentByUID(ctx, sampleDevice)
