@@ -475,15 +475,19 @@ func (b *browser) set(sel, value string) {
 	}
 }
 
-// waitJS waits until the expression is true. It asks again and again
-// rather than using a page-side poll, which a navigation would cut.
+// waitJS waits until the expression is true on a parsed page. It asks
+// again and again rather than using a page-side poll, which a navigation
+// would cut. location changes when a navigation commits, before the new
+// document is parsed, so a wait on the address alone let the next step
+// read the page too early.
 func (b *browser) waitJS(expr string) {
 	b.t.Helper()
 	deadline := time.Now().Add(40 * time.Second)
+	guarded := fmt.Sprintf(`(() => document.readyState !== 'loading' && (%s))()`, expr)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](guarded))
 		cancel()
 		if err == nil && ok {
 			return
