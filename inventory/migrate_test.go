@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -66,7 +67,7 @@ func TestMigrateFromPrevious(t *testing.T) {
 	ctx := context.Background()
 	latest := latestVersion(t)
 	for from := 1; from < latest; from++ {
-		t.Run("from version "+string(rune('0'+from)), func(t *testing.T) {
+		t.Run("from version "+strconv.Itoa(from), func(t *testing.T) {
 			dir := t.TempDir()
 			clk := newClock()
 			old, err := OpenSQLite(ctx, dir, Options{Now: clk.Now, migrateTo: from})
