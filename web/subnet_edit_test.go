@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/lanscout/lanscout/inventory"
-	"github.com/lanscout/lanscout/satellite"
 	"github.com/lanscout/lanscout/scan"
 	"github.com/lanscout/lanscout/snmp"
 )
@@ -290,22 +286,8 @@ func TestDashboardAPI(t *testing.T) {
 	if _, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.46.1.0/24", Name: "Branch"}); err != nil {
 		t.Fatal(err)
 	}
-	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "branch", Address: "192.0.2.1", Port: 22, User: "root",
-		Subnets: []string{"10.46.1.0/24"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hk, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
-		t.Fatal(err)
-	}
+	sat := trustedSatellite(t, f.store, inventory.Satellite{Name: "branch", Address: "192.0.2.1", Port: 22, User: "root",
+		Subnets: []string{"10.46.1.0/24"}})
 	if err := f.store.SetSatelliteLanscout(ctx, sat.ID, true); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"html"
 	"net/http"
@@ -67,20 +66,7 @@ func TestWakeRoutePreview(t *testing.T) {
 
 	// A trusted satellite serving the subnet: the preview names it
 	// (nothing is dialled to say so).
-	ctx := context.Background()
-	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "far-sat", Address: "192.0.2.7", User: "wol",
-		Subnets: []string{sn.CIDR}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, _ := ed25519.GenerateKey(rand.Reader)
-	hk, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
-		t.Fatal(err)
-	}
+	trustedSatellite(t, f.store, inventory.Satellite{Name: "far-sat", Address: "192.0.2.7", User: "wol", Subnets: []string{sn.CIDR}})
 	got = preview(fmt.Sprintf("subnet=%d", sn.ID))
 	if len(got) != 2 {
 		t.Fatalf("preview of the subnet %+v, want its two devices with a MAC", got)
@@ -109,4 +95,30 @@ func TestWakeRoutePreview(t *testing.T) {
 			t.Errorf("GET routes?%s: %d, want 400", q, st)
 		}
 	}
+}
+
+// trustedSatellite creates sat with a freshly made host key already
+// trusted, for tests about routing and pages: nothing dials it (its
+// address is in a documentation range), so the key only has to be one
+// the store accepts as confirmed.
+func trustedSatellite(t *testing.T, store *inventory.SQLite, sat inventory.Satellite) inventory.Satellite {
+	t.Helper()
+	ctx := context.Background()
+	sat, err := store.CreateSatellite(ctx, sat, nil)
+	if err != nil {
+		t.Fatalf("creating satellite %s: %v", sat.Name, err)
+	}
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hk, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat, err = store.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk))
+	if err != nil {
+		t.Fatalf("trusting satellite %s: %v", sat.Name, err)
+	}
+	return sat
 }

@@ -1,9 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"html"
 	"net/http"
@@ -13,10 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/lanscout/lanscout/inventory"
-	"github.com/lanscout/lanscout/satellite"
 	"github.com/lanscout/lanscout/web"
 )
 
@@ -114,20 +108,7 @@ func TestWakeSelectionConfirm(t *testing.T) {
 
 	// A trusted satellite serving the subnet: the page names it, and there
 	// is nothing to warn about.
-	ctx := context.Background()
-	sat, err := f.store.CreateSatellite(ctx, inventory.Satellite{Name: "far-sat", Address: "192.0.2.7", User: "wol",
-		Subnets: []string{sn.CIDR}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, _ := ed25519.GenerateKey(rand.Reader)
-	hk, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.SetSatelliteTrustedKey(ctx, sat.ID, satellite.FormatHostKey(hk), satellite.Fingerprint(hk)); err != nil {
-		t.Fatal(err)
-	}
+	trustedSatellite(t, f.store, inventory.Satellite{Name: "far-sat", Address: "192.0.2.7", User: "wol", Subnets: []string{sn.CIDR}})
 	_, body = get(operator, "/wake/confirm?"+sel)
 	if got := pageRoutes(body); got[ds[0].ID] != "satellite far-sat" || got[ds[1].ID] != "satellite far-sat" {
 		t.Errorf("page routes with the satellite %v", got)
