@@ -39,8 +39,6 @@ type ElectionOptions struct {
 	// NoAutoSubnets stops the election from creating, as subnets named
 	// "auto", the allowed networks agents sit on that no subnet covers.
 	NoAutoSubnets bool
-	// KeepEvents is how long seat changes are kept. Default 90 days.
-	KeepEvents time.Duration
 	// ServerNetworks lists the networks the server itself has an address
 	// in (it may scan those itself); default: its interfaces' IPv4
 	// networks. Tests set it.
@@ -99,9 +97,6 @@ func (s *Server) initElection() error {
 	if o.Coalesce <= 0 {
 		o.Coalesce = time.Second
 	}
-	if o.KeepEvents <= 0 {
-		o.KeepEvents = 90 * 24 * time.Hour
-	}
 	if o.ServerNetworks == nil {
 		o.ServerNetworks = interfaceNetworks
 	}
@@ -133,14 +128,6 @@ func (s *Server) initElection() error {
 			}
 		})
 	}
-	s.jobs.every(time.Hour, func(ctx context.Context) {
-		n, err := s.store.PruneElectionEvents(ctx, s.opts.Now().Add(-o.KeepEvents))
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("prune election events", "err", err)
-		} else if n > 0 {
-			s.log.Info("pruned election events", "count", n)
-		}
-	})
 	return nil
 }
 

@@ -9,8 +9,7 @@ import (
 )
 
 // RetentionOptions say how long history is kept. Zero means the default.
-// Webhook deliveries (MonitoringOptions.WebhookKeep) and election events
-// (ElectionOptions.KeepEvents) have their own.
+// Webhook deliveries (MonitoringOptions.WebhookKeep) have their own.
 type RetentionOptions struct {
 	// AgentTasks is how long closed agent tasks (done, failed, expired)
 	// are kept; default 30 days. A closed task whose scan run still runs
@@ -27,15 +26,18 @@ type RetentionOptions struct {
 	// Audit is how long the audit log is kept; 0 (the default) keeps it
 	// for ever. What a prune deleted is itself audited.
 	Audit time.Duration
+	// ElectionEvents is how long the election's seat changes are kept;
+	// default 90 days.
+	ElectionEvents time.Duration
 }
 
 // retentionEvery is how often history is pruned, as for webhook
-// deliveries and election events.
+// deliveries.
 const retentionEvery = time.Hour
 
 func (s *Server) initRetention() error {
 	o := &s.opts.Retention
-	if o.AgentTasks < 0 || o.ScanRuns < 0 || o.Events < 0 || o.Audit < 0 {
+	if o.AgentTasks < 0 || o.ScanRuns < 0 || o.Events < 0 || o.Audit < 0 || o.ElectionEvents < 0 {
 		return fmt.Errorf("web: retention: durations must not be negative")
 	}
 	if o.AgentTasks == 0 {
@@ -46,6 +48,9 @@ func (s *Server) initRetention() error {
 	}
 	if o.Events == 0 {
 		o.Events = 365 * 24 * time.Hour
+	}
+	if o.ElectionEvents == 0 {
+		o.ElectionEvents = 90 * 24 * time.Hour
 	}
 	s.jobs.every(retentionEvery, s.pruneHistory)
 	return nil
@@ -66,6 +71,7 @@ func (s *Server) pruneHistory(ctx context.Context) {
 		{"scan runs", o.ScanRuns, s.store.PruneScans, false},
 		{"events", o.Events, s.store.PruneEvents, false},
 		{"audit entries", o.Audit, s.store.PruneAudit, true},
+		{"election events", o.ElectionEvents, s.store.PruneElectionEvents, false},
 	} {
 		if p.keep <= 0 {
 			continue // kept for ever

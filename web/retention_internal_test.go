@@ -12,8 +12,9 @@ import (
 )
 
 // TestPruneHistory: a prune round deletes old closed agent tasks by the
-// defaults, leaves the audit log alone unless told how long to keep it,
-// and records its own shortening of the log.
+// defaults, keeps election events for 90 days unless told otherwise,
+// leaves the audit log alone unless told how long to keep it, and
+// records its own shortening of the log.
 func TestPruneHistory(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -52,6 +53,25 @@ func TestPruneHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close(ctx)
+	sn, err := store.CreateSubnet(ctx, inventory.Subnet{CIDR: "10.20.0.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seat changes 40 days and one day old.
+	seatChange := func(at time.Time) inventory.ElectionEvent {
+		return inventory.ElectionEvent{At: at, Kind: "elected", SubnetID: sn.ID, AgentID: a.ID, Reason: "r", Why: "test"}
+	}
+	if err := store.SaveElection(ctx, nil, []inventory.ElectionEvent{seatChange(t0), seatChange(now.Add(-24 * time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	electionEvents := func() int {
+		t.Helper()
+		evs, err := store.ElectionEvents(ctx, inventory.ElectionEventQuery{SubnetID: sn.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
 	s.pruneHistory(ctx)
 
 	if _, err := store.AgentTask(ctx, closed.ID); !errors.Is(err, inventory.ErrNotFound) {
@@ -62,6 +82,15 @@ func TestPruneHistory(t *testing.T) {
 	}
 	if _, n, err := store.AuditLog(ctx, inventory.AuditQuery{Action: "device.identify"}); err != nil || n != 1 {
 		t.Errorf("audit by default: %d entries, %v; want it kept", n, err)
+	}
+	if n := electionEvents(); n != 2 {
+		t.Errorf("election events by default (90 days): %d left, want both kept", n)
+	}
+
+	s.opts.Retention.ElectionEvents = 30 * 24 * time.Hour
+	s.pruneHistory(ctx)
+	if n := electionEvents(); n != 1 {
+		t.Errorf("election events kept 30 days: %d left, want only the one a day old", n)
 	}
 
 	s.opts.Retention.Audit = 30 * 24 * time.Hour

@@ -62,8 +62,8 @@ README describes each key):
   export:      snmp_exporter modules, /metrics access   (README: Monitoring exports)
   webhooks:    event receivers owned by the file        (README: Webhooks)
   ocs:         the endpoint for OCS Inventory agents    (README: OCS Inventory agents)
-  retention:   how long agent tasks, scan runs, events  (README: Retention)
-               and the audit log are kept
+  retention:   how long agent tasks, scan runs, events, (README: Retention)
+               the audit log and election events are kept
 
 LANSCOUT_ADMIN_PASSWORD sets the first admin's password instead of a random
 one (8 to 72 bytes); it is read only when no user exists.

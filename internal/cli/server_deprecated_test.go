@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,43 +12,35 @@ import (
 // loads, and the server warns at start that the key does nothing and
 // which rule applies; a file without it gets no warning.
 func TestDeprecatedOnlineWithin(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	old := write("old.yaml", "export:\n  metrics_access: loopback\n  online_within: 10m\n")
-	plain := write("plain.yaml", "export:\n  metrics_access: loopback\n")
+	old := writeConfig(t, "export:\n  metrics_access: loopback\n  online_within: 10m\n")
+	plain := writeConfig(t, "export:\n  metrics_access: loopback\n")
 
 	for _, tc := range []struct {
-		path string
-		warn bool
-	}{{old, true}, {plain, false}} {
+		name, path string
+		warn       bool
+	}{{"old", old, true}, {"plain", plain, false}} {
 		cfg, err := loadServerConfig([]string{"--config", tc.path}, io.Discard, envMap(nil))
 		if err != nil {
-			t.Fatalf("%s: %v", filepath.Base(tc.path), err)
+			t.Fatalf("%s: %v", tc.name, err)
 		}
 		var buf bytes.Buffer
 		warnDeprecated(slog.New(slog.NewTextHandler(&buf, nil)), &cfg)
 		got := buf.String()
 		if !tc.warn {
 			if got != "" {
-				t.Errorf("%s: unexpected warning: %s", filepath.Base(tc.path), got)
+				t.Errorf("%s: unexpected warning: %s", tc.name, got)
 			}
 			continue
 		}
 		for _, want := range []string{"level=WARN", "key=export.online_within", "agents.offline_after"} {
 			if !strings.Contains(got, want) {
-				t.Errorf("%s: warning %q lacks %q", filepath.Base(tc.path), got, want)
+				t.Errorf("%s: warning %q lacks %q", tc.name, got, want)
 			}
 		}
 	}
 
 	// A real start: the server comes up and its log carries the warning.
-	srv := startServer(t, filepath.Join(dir, "data"), nil, "--config", old)
+	srv := startServer(t, t.TempDir(), nil, "--config", old)
 	if out := srv.stderr.String(); !strings.Contains(out, "deprecated key is ignored") ||
 		!strings.Contains(out, "key=export.online_within") {
 		t.Errorf("server log lacks the deprecation warning:\n%s", out)
