@@ -239,11 +239,13 @@ func (s *SQLite) ElectionEvents(ctx context.Context, q ElectionEventQuery) ([]El
 
 // PruneElectionEvents implements ElectionStore.
 func (s *SQLite) PruneElectionEvents(ctx context.Context, before time.Time) (int, error) {
-	n, err := s.execCount(ctx, `DELETE FROM election_events WHERE at < ?`, msOf(before))
+	// In batches like the other prunes: a year of a busy election in one
+	// DELETE would hold the only writer for seconds.
+	n, err := s.pruneBatches(ctx, "election_events", `SELECT id FROM election_events WHERE at < ?`, msOf(before))
 	if err != nil {
-		return 0, fmt.Errorf("prune election events: %w", err)
+		return n, fmt.Errorf("prune election events: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // mustExist fails with ErrNotFound unless the row of table with id exists.
