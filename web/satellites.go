@@ -103,7 +103,7 @@ func (s *Server) wakeViaSatellite(ctx context.Context, sat inventory.Satellite, 
 	// saying so (satellite.ErrWakeCommandCannot) rather than sending
 	// packets that would not wake them.
 	cfg.WakePorts, cfg.WakePassword = s.wake.opts.Ports, s.wake.opts.Password
-	release, err := s.wake.satSlots.acquire(ctx, sat)
+	release, err := s.wake.satSlots.acquire(ctx, sat, slotWake)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *Server) runSatelliteScan(sat inventory.Satellite, cfg satellite.Config,
 	log.Info("satellite scan started")
 	var recordErr error
 	var report *scan.Report
-	release, err := s.wake.satSlots.acquire(ctx, sat)
+	release, err := s.wake.satSlots.acquire(ctx, sat, slotScan)
 	if err == nil {
 		report, err = satellite.Scan(ctx, cfg, req, func(d scan.Device) {
 			if recordErr != nil {
@@ -293,30 +293,64 @@ const DefaultSatelliteConnections = 2
 // group at the same time (50 subnets and 10 satellites, 500 connections),
 // and sshd's MaxStartups drops the excess. One slot is one connection
 // (satellite.Wake and satellite.Scan each dial once).
+//
+// A scan holds its slot for its whole run (up to 30 minutes) while a wake
+// is wanted now, so scans may take at most per-1 slots: with per >= 2 one
+// slot is always left to wakes. With per 1 there is nothing to keep back
+// and a wake waits behind a scan.
 type satelliteSlots struct {
 	per  int
 	mu   sync.Mutex
-	sems map[int64]chan struct{}
+	sats map[int64]*satSlots
 }
+
+// satSlots are one satellite's: all bounds every connection, scans the
+// ones scans hold (a scan takes one of scans before one of all).
+type satSlots struct {
+	all, scans chan struct{}
+}
+
+// slotUse says what a connection is for.
+type slotUse int
+
+const (
+	slotWake slotUse = iota
+	slotScan
+)
 
 func newSatelliteSlots(per int) *satelliteSlots {
-	return &satelliteSlots{per: per, sems: map[int64]chan struct{}{}}
+	return &satelliteSlots{per: per, sats: map[int64]*satSlots{}}
 }
 
-// acquire waits for a free connection to sat, or for ctx to end; release
-// gives it back.
-func (l *satelliteSlots) acquire(ctx context.Context, sat inventory.Satellite) (release func(), err error) {
+// acquire waits for a free connection to sat for use, or for ctx to end;
+// release gives it back.
+func (l *satelliteSlots) acquire(ctx context.Context, sat inventory.Satellite, use slotUse) (release func(), err error) {
 	l.mu.Lock()
-	sem, ok := l.sems[sat.ID]
+	ss, ok := l.sats[sat.ID]
 	if !ok {
-		sem = make(chan struct{}, l.per)
-		l.sems[sat.ID] = sem
+		ss = &satSlots{all: make(chan struct{}, l.per), scans: make(chan struct{}, max(l.per-1, 1))}
+		l.sats[sat.ID] = ss
 	}
 	l.mu.Unlock()
+	if use == slotScan {
+		select {
+		case ss.scans <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a free scan connection to satellite %s (at most %d at once): %w", sat.Name, cap(ss.scans), ctx.Err())
+		}
+	}
 	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, nil
+	case ss.all <- struct{}{}:
 	case <-ctx.Done():
+		if use == slotScan {
+			<-ss.scans
+		}
 		return nil, fmt.Errorf("wait for a free connection to satellite %s (at most %d at once): %w", sat.Name, l.per, ctx.Err())
 	}
+	return func() {
+		<-ss.all
+		if use == slotScan {
+			<-ss.scans
+		}
+	}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/satellite"
@@ -104,5 +105,80 @@ func TestSatelliteConnectionLimit(t *testing.T) {
 	}
 	if n := strings.Count(sshd.Log(), "Accepted publickey"); n != groups {
 		t.Errorf("%d logins, want one per group (%d)", n, groups)
+	}
+}
+
+// TestSatelliteScansLeaveAWakeSlot: with max_connections 2, two scans of
+// subnets the same satellite serves hold at most one connection between
+// them, so a wake through that satellite gets the other at once instead of
+// queueing behind scans that may run for half an hour. The scans block on
+// the satellite until the test lets them go, so nothing here depends on
+// how long anything takes: with scans allowed every slot the wake would
+// wait for them and its context would end first.
+func TestSatelliteScansLeaveAWakeSlot(t *testing.T) {
+	f := newFixture(t, func(_ *inventory.Options, o *web.Options) { o.Wake.SatelliteConnections = 2 })
+	dir := t.TempDir()
+	// lanscout on the satellite: a scan notes that it started and waits
+	// for "go"; anything else (the wake, the test's probe) runs at once.
+	sn1, sshd := f.loopSatellite(`if [ "$1" = scan ]; then
+	mkdir "` + dir + `/started.$$"
+	while [ ! -e "` + dir + `/go" ]; do sleep 0.05; done
+fi
+exec "$real" "$@"
+`)
+	ctx := context.Background()
+	sn2, err := f.store.CreateSubnet(ctx, inventory.Subnet{CIDR: "127.0.0.4/30", Method: "tcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat, err := f.store.SatelliteByName(ctx, "loop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := func() {
+		if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil && !os.IsExist(err) {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(release)
+	started := func() int {
+		m, _ := filepath.Glob(filepath.Join(dir, "started.*"))
+		return len(m)
+	}
+
+	runs := []inventory.ScanRun{f.scanNow(sn1), f.scanNow(sn2)}
+	for _, r := range runs {
+		if r.Scanner.Kind != inventory.ScannerSatellite {
+			t.Fatalf("run %+v not through the satellite", r)
+		}
+	}
+	// Wait (bounded) until one scan is running on the satellite: it holds
+	// a connection, and the other scan waits for the scans' one slot.
+	for i := 0; started() == 0 && i < 600; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if started() != 1 {
+		t.Fatalf("%d scans started on the satellite, want 1\n%s", started(), sshd.Log())
+	}
+
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	m, _ := wol.ParseMACs([]string{"02:00:5e:41:01:01"})
+	res, err := f.srv.WakeViaSatelliteForTest(wctx, sat, netip.MustParseAddr("127.255.255.255"), m)
+	if err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("wake while scans hold the satellite: %+v %v\n%s", res, err, sshd.Log())
+	}
+	if n := started(); n != 1 {
+		t.Errorf("%d scans running on the satellite at once, want 1 (the other slot is the wakes')", n)
+	}
+
+	release()
+	for _, r := range runs {
+		if r = f.waitScanRun(r); r.Status != inventory.ScanDone {
+			t.Errorf("scan %+v, want done once let go\n%s", r, sshd.Log())
+		}
+	}
+	if n := started(); n != 2 {
+		t.Errorf("%d scans ran, want both", n)
 	}
 }
