@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lanscout/lanscout/agent"
 	"github.com/lanscout/lanscout/agent/protocol"
 	"github.com/lanscout/lanscout/inventory"
 	"github.com/lanscout/lanscout/wol"
@@ -198,5 +201,113 @@ func TestWakeLocalFailover(t *testing.T) {
 	line := wakeTargetSummary(got)
 	if !strings.Contains(line, "via agent "+agentLabel(a)) || !strings.Contains(line, "send from the server via gone0") {
 		t.Errorf("audit line %q does not name both the failed local send and the agent", line)
+	}
+}
+
+// TestWakeAgentPerMACFailover: when an agent's report fails some of the
+// MACs of its task (not the task), those go on to the next online agent
+// as a failed task would, naming what failed; the ones it sent stay its
+// own. With nowhere further to go, a MAC the last agent failed fails,
+// saying what each agent said.
+func TestWakeAgentPerMACFailover(t *testing.T) {
+	srv, store, first, firstID := agentServer(t, nil)
+	ctx := context.Background()
+	// The second agent: enrolled over its own TLS listener on the same
+	// server, so each client polls as the agent it is.
+	ts2 := httptest.NewTLSServer(srv.Handler())
+	t.Cleanup(ts2.Close)
+	key, _, err := store.CreateEnrollmentKey(ctx, inventory.EnrollmentKey{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := agent.NewClient(ts2.URL, agent.TLSOptions{Fingerprint: fingerprintOf(ts2)}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := second.Enroll(ctx, protocol.EnrollRequest{Key: key, UID: "second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.SetToken(r.Token)
+	a1, err := store.Agent(ctx, firstID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := store.Agent(ctx, r.AgentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const sent, refused, lost = "02:00:00:00:00:21", "02:00:00:00:00:22", "02:00:00:00:00:23"
+	subnet := netip.MustParsePrefix("10.49.0.0/24")
+	p := chooseWakeRoute(subnet, wakeCandidates{Agents: []inventory.Agent{a1, a2}}, WakeFallbackNone, false)
+	if p.Route != inventory.WakeRouteAgent || p.agentID != a1.ID {
+		t.Fatalf("plan %+v, want the first agent", p)
+	}
+	// answer polls cl until it has answered n wake tasks, reporting each
+	// MAC with what results says (a MAC it does not name is left out of
+	// the report), and then gives the MACs it was asked for.
+	answer := func(cl *agent.Client, n int, results map[string]string) <-chan []string {
+		got := make(chan []string, 1)
+		go func() {
+			var asked []string
+			defer func() { got <- asked }()
+			for n > 0 {
+				tasks, err := cl.Tasks(ctx, 20*time.Second)
+				if err != nil || len(tasks) == 0 {
+					t.Errorf("polling for %d more tasks: %+v %v", n, tasks, err)
+					return
+				}
+				for _, task := range tasks {
+					if task.Wake == nil {
+						t.Errorf("task %+v, want a wake", task)
+						return
+					}
+					var rep []protocol.WakeSent
+					for _, m := range task.Wake.MACs {
+						asked = append(asked, m)
+						if e, ok := results[m]; ok {
+							rep = append(rep, protocol.WakeSent{MAC: m, Method: "raw", Error: e})
+						}
+					}
+					if _, err := cl.Upload(ctx, protocol.TaskResult{TaskID: task.ID, Final: true, Finished: time.Now().UTC(),
+						Wake: &protocol.WakeResult{Sent: rep}}); err != nil {
+						t.Error(err)
+					}
+					n--
+				}
+			}
+		}()
+		return got
+	}
+	// The first sends one, refuses one and does not report the third.
+	// Those two fail over to the second as two groups, each with its own
+	// error (two tasks): it sends the refused one and fails the other.
+	firstGot := answer(first, 1, map[string]string{sent: "", refused: "raw socket: operation not permitted"})
+	secondGot := answer(second, 2, map[string]string{refused: "", lost: "interface eth1 is down"})
+	var lts []*liveTarget
+	for _, m := range []string{sent, refused, lost} {
+		lts = append(lts, &liveTarget{t: inventory.WakeTarget{MAC: m, Route: p.Route, Via: p.Via, Status: inventory.WakePending}})
+	}
+	srv.sendWakeGroup(ctx, p, lts)
+	if macs := <-firstGot; !slices.Equal(macs, []string{sent, refused, lost}) {
+		t.Errorf("first agent was asked for %v, want all three", macs)
+	}
+	if macs := <-secondGot; !slices.Equal(macs, []string{refused, lost}) {
+		t.Errorf("second agent was asked for %v, want the two the first did not send", macs)
+	}
+
+	l1, l2 := agentLabel(a1), agentLabel(a2)
+	if got := lts[0].t; got.Status != inventory.WakeSent || got.Via != l1 || got.Detail != "" {
+		t.Errorf("sent by the first agent: %+v", got)
+	}
+	if got := lts[1].t; got.Status != inventory.WakeSent || got.Via != l2 || got.Route != inventory.WakeRouteAgent ||
+		!strings.Contains(got.Detail, l1+": raw socket: operation not permitted; failed over to agent "+l2) {
+		t.Errorf("refused by the first agent: %+v; want sent by %s, naming the first agent's error", got, l2)
+	}
+	if got := lts[2].t; got.Status != inventory.WakeFailed || got.Via != l2 ||
+		!strings.Contains(got.Detail, l1+" did not report this MAC; failed over to agent "+l2) ||
+		!strings.Contains(got.Detail, l2+": interface eth1 is down") {
+		t.Errorf("unreported by the first agent: %+v; want failed at %s, naming both agents' failures", got, l2)
 	}
 }

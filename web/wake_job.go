@@ -413,9 +413,12 @@ func (s *Server) sendWakeGroup(ctx context.Context, p wakePlan, ts []*liveTarget
 	case inventory.WakeRouteLocal, inventory.WakeRouteDirected:
 		s.wakeLocal(ctx, p, ts, macs)
 	case inventory.WakeRouteAgent:
-		if err := s.wakeViaAgent(ctx, p, ts, macs, set); err != nil {
+		failed, err := s.wakeViaAgent(ctx, p, ts, macs, set)
+		if err != nil {
 			s.wakeFailover(ctx, p, ts, macs, err)
+			return
 		}
+		s.failoverEach(ctx, p, ts, macs, failed)
 	case inventory.WakeRouteSatellite, inventory.WakeRouteAllSatellites:
 		s.sendViaSatellites(ctx, p, macs, set, failAll)
 	default:
@@ -474,16 +477,30 @@ func (s *Server) wakeLocal(ctx context.Context, p wakePlan, ts []*liveTarget, ma
 		s.wakeFailover(ctx, p, ts, macs, err)
 		return
 	}
-	// Targets the socket failed for, grouped by what failed, so that each
-	// group's detail says its own error.
-	retry := map[string][]int{}
-	var order []string
+	failed := map[int]error{}
 	for i, r := range res {
 		if r.Err == nil || !onward || ctx.Err() != nil {
 			set(i, string(r.Method), r.Err)
 			continue
 		}
-		msg := fmt.Sprintf("send from the server via %s: %v", p.Via, r.Err)
+		failed[i] = fmt.Errorf("send from the server via %s: %w", p.Via, r.Err)
+	}
+	s.failoverEach(ctx, p, ts, macs, failed)
+}
+
+// failoverEach sends the targets of ts that failed on their own (index
+// into ts -> what failed) on through wakeFailover, as a route failing as a
+// whole would, grouped by what failed so that each group's detail says
+// its own error.
+func (s *Server) failoverEach(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, failed map[int]error) {
+	retry := map[string][]int{}
+	var order []string
+	for i := range ts {
+		err, ok := failed[i]
+		if !ok {
+			continue
+		}
+		msg := err.Error()
 		if _, ok := retry[msg]; !ok {
 			order = append(order, msg)
 		}
@@ -515,14 +532,19 @@ func (s *Server) wakeFailover(ctx context.Context, p wakePlan, ts []*liveTarget,
 			lt.mu.Unlock()
 		}
 	}
-	for _, a := range p.next {
+	for k, a := range p.next {
 		if ctx.Err() != nil {
 			break
 		}
 		try := p
 		try.Route, try.agentID, try.Via = inventory.WakeRouteAgent, a.ID, agentLabel(a)
 		moveTo(try.Route, try.Via, err)
-		if err = s.wakeViaAgent(ctx, try, ts, macs, set); err == nil {
+		var failed map[int]error
+		if failed, err = s.wakeViaAgent(ctx, try, ts, macs, set); err == nil {
+			// MACs this agent failed for go on to the agents after it,
+			// then the satellite.
+			try.next = p.next[k+1:]
+			s.failoverEach(ctx, try, ts, macs, failed)
 			return
 		}
 	}
@@ -538,13 +560,16 @@ func (s *Server) wakeFailover(ctx context.Context, p wakePlan, ts []*liveTarget,
 
 // wakeViaAgent hands the MACs of ts to p's agent as one task and waits for
 // its report; an error says the task as a whole failed (nothing was set).
+// Targets it sent for are set; the ones it failed for, or did not report,
+// are returned (index into ts -> what failed, naming the agent) and left
+// for the caller to fail over (failoverEach).
 // The agent sits on the segment the server usually does not reach, so the
 // task asks it to watch the targets' last addresses for the confirm
 // window after sending (protocol.WakeTask.Watch): a target it saw is
 // confirmed here, dated by the durations it reports, and the others are
 // left sent for confirmWake. An agent that does not know watching reports
 // at once, as before.
-func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, set func(int, string, error)) error {
+func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget, macs []net.HardwareAddr, set func(int, string, error)) (map[int]error, error) {
 	o := s.wake.opts
 	task := protocol.Task{Kind: protocol.TaskWake,
 		Wake: &protocol.WakeTask{Subnet: p.subnet.String(), Ports: o.Ports}}
@@ -571,7 +596,7 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget,
 	task.Deadline = s.opts.Now().Add(wait)
 	id, err := s.enqueueAgentTask(ctx, p.agentID, task)
 	if err != nil {
-		return fmt.Errorf("queue a wake task for %s: %w", p.Via, err)
+		return nil, fmt.Errorf("queue a wake task for %s: %w", p.Via, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -579,20 +604,21 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget,
 		// A watching agent reports late; one that is gone must still
 		// fail over after agent_timeout, not agent_timeout plus the watch.
 		if err := s.awaitTaskDelivered(actx, id, o.AgentTimeout); err != nil {
-			return fmt.Errorf("%s did not pick up the wake task within %s: %w", p.Via, o.AgentTimeout, err)
+			return nil, fmt.Errorf("%s did not pick up the wake task within %s: %w", p.Via, o.AgentTimeout, err)
 		}
 	}
 	res, err := s.awaitAgentTask(actx, id)
 	reported := s.opts.Now()
 	switch {
 	case err != nil:
-		return fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, wait, err)
+		return nil, fmt.Errorf("%s did not report the wake task within %s: %w", p.Via, wait, err)
 	case res.Error != "":
-		return fmt.Errorf("%s: %s", p.Via, res.Error)
+		return nil, fmt.Errorf("%s: %s", p.Via, res.Error)
 	case res.Wake == nil:
-		return fmt.Errorf("%s reported no wake result", p.Via)
+		return nil, fmt.Errorf("%s reported no wake result", p.Via)
 	}
 	done := make([]bool, len(macs))
+	failed := map[int]error{}
 	for _, sent := range res.Wake.Sent {
 		hw, err := net.ParseMAC(sent.MAC)
 		if err != nil {
@@ -603,22 +629,22 @@ func (s *Server) wakeViaAgent(ctx context.Context, p wakePlan, ts []*liveTarget,
 				continue
 			}
 			done[i] = true
-			var serr error
 			if sent.Error != "" {
-				serr = errors.New(sent.Error)
+				failed[i] = fmt.Errorf("%s: %s", p.Via, sent.Error)
+				continue
 			}
-			set(i, sent.Method, serr)
-			if serr == nil && res.Wake.WatchedMS > 0 {
+			set(i, sent.Method, nil)
+			if res.Wake.WatchedMS > 0 {
 				s.agentSaw(ts[i], p.Via, reported, res.Wake.WatchedMS, sent)
 			}
 		}
 	}
 	for i, ok := range done {
 		if !ok {
-			set(i, "", fmt.Errorf("%s did not report this MAC", p.Via))
+			failed[i] = fmt.Errorf("%s did not report this MAC", p.Via)
 		}
 	}
-	return nil
+	return failed, nil
 }
 
 // confirmWake watches sent targets until each is seen up or the confirm
