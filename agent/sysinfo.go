@@ -72,23 +72,26 @@ func (c Collector) Collect(version string) protocol.Inventory {
 	inv.Model = c.readTrim("/sys/class/dmi/id/product_name")
 	inv.Serial = c.readTrim("/sys/class/dmi/id/product_serial")
 	inv.UUID = strings.ToLower(c.readTrim("/sys/class/dmi/id/product_uuid"))
-	if f := strings.Fields(c.readTrim("/proc/uptime")); len(f) > 0 {
-		if up, err := strconv.ParseFloat(f[0], 64); err == nil {
-			inv.UptimeS = int64(up)
-			// Without the kernel's own boot time, one derived from the
-			// uptime: it moves by the milliseconds between the two
-			// readings, so rounding it to a coarse step keeps it from
-			// flipping (and re-sending the inventory) on every report
-			// unless the boot fell within those milliseconds of a step's
-			// middle.
-			inv.Boot = now().Add(-time.Duration(up * float64(time.Second))).Round(bootStep).UTC()
-		}
-	}
 	// Boot time is what stays put between reports, and the hash counts
 	// it: the kernel's btime (Linux), to the second, does not depend on
 	// when it is read.
-	if bt, ok := c.bootTime(); ok {
+	bt, haveBoot := c.bootTime()
+	if haveBoot {
 		inv.Boot = bt
+	}
+	if f := strings.Fields(c.readTrim("/proc/uptime")); len(f) > 0 {
+		if up, err := strconv.ParseFloat(f[0], 64); err == nil {
+			inv.UptimeS = int64(up)
+			if !haveBoot {
+				// Without the kernel's own boot time, one derived from
+				// the uptime: it moves by the milliseconds between the
+				// two readings, so rounding it to a coarse step keeps it
+				// from flipping (and re-sending the inventory) on every
+				// report unless the boot fell within those milliseconds
+				// of a step's middle.
+				inv.Boot = now().Add(-time.Duration(up * float64(time.Second))).Round(bootStep).UTC()
+			}
+		}
 	}
 	inv.NICs = c.nics()
 	inv.Gateways = c.gateways()
