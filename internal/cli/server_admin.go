@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanscout/lanscout/discover"
 	"github.com/lanscout/lanscout/typing"
 	"github.com/lanscout/lanscout/web"
 )
@@ -27,7 +28,8 @@ func adminOptions(cfg serverConfig, fp fingerprints, fileRules []typing.Rule) we
 	if tcpPorts == "" {
 		tcpPorts = "(default) 22, 80, 443, 445, 3389, 9100"
 	}
-	sweepRate := "(default) 2000 ARP, 500 ICMP, 2000 TCP per second"
+	sweepRate := fmt.Sprintf("(default) %d ARP, %d ICMP, %d TCP per second",
+		discover.DefaultARPRate, discover.DefaultICMPRate, discover.DefaultTCPRate)
 	if cfg.Sweep.Rate > 0 {
 		sweepRate = fmt.Sprintf("%d per second", cfg.Sweep.Rate)
 	}
