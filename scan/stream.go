@@ -92,11 +92,20 @@ func (s *StreamWriter) device(d *Device, onlyChanged bool) error {
 	if prev, ok := s.sent[d.IP]; ok && onlyChanged && prev == h {
 		return nil
 	}
+	if err := s.writeLine(line); err != nil {
+		return err
+	}
+	s.sent[d.IP] = h
+	return nil
+}
+
+// writeLine writes one line of the stream; a failed write sticks, so
+// nothing follows a line that may be half written. It holds s.mu.
+func (s *StreamWriter) writeLine(line []byte) error {
 	if _, err := s.w.Write(append(line, '\n')); err != nil {
 		s.err = fmt.Errorf("write scan stream: %w", err)
 		return s.err
 	}
-	s.sent[d.IP] = h
 	return nil
 }
 
@@ -122,11 +131,7 @@ func (s *StreamWriter) Finish(r *Report) error {
 	if err != nil {
 		return fmt.Errorf("write scan stream: summary: %w", err)
 	}
-	if _, err := s.w.Write(append(line, '\n')); err != nil {
-		s.err = fmt.Errorf("write scan stream: %w", err)
-		return s.err
-	}
-	return nil
+	return s.writeLine(line)
 }
 
 // writeJSONL is WriteReport's "jsonl": the whole report as one stream.
@@ -224,15 +229,17 @@ func ReadStream(r io.Reader, device func(Device)) (*Report, error) {
 		if len(obj) != 1 {
 			return finish(fmt.Errorf("line %d: want one key, device or summary; got %d", n, len(obj)))
 		}
-		for k, v := range obj {
-			if bytes.Equal(v, []byte("null")) {
-				return finish(fmt.Errorf("line %d: %s is null", n, k))
-			}
+		var kind string
+		var value json.RawMessage
+		for kind, value = range obj {
 		}
-		switch {
-		case obj["device"] != nil:
+		if bytes.Equal(value, []byte("null")) {
+			return finish(fmt.Errorf("line %d: %s is null", n, kind))
+		}
+		switch kind {
+		case "device":
 			var d Device
-			if err := json.Unmarshal(obj["device"], &d); err != nil {
+			if err := json.Unmarshal(value, &d); err != nil {
 				return finish(fmt.Errorf("line %d: device: %w", n, err))
 			}
 			addr, err := netip.ParseAddr(d.IP)
@@ -249,10 +256,10 @@ func ReadStream(r io.Reader, device func(Device)) (*Report, error) {
 			if device != nil {
 				device(d)
 			}
-		case obj["summary"] != nil:
+		case "summary":
 			devices := rep.Devices
 			sum := streamSummary{Report: &Report{}}
-			if err := json.Unmarshal(obj["summary"], &sum); err != nil {
+			if err := json.Unmarshal(value, &sum); err != nil {
 				return finish(fmt.Errorf("line %d: summary: %w", n, err))
 			}
 			if sum.Devices != nil {
@@ -265,9 +272,7 @@ func ReadStream(r io.Reader, device func(Device)) (*Report, error) {
 			rep.Devices = devices
 			summarized = true
 		default:
-			for k := range obj {
-				return finish(fmt.Errorf("line %d: unknown line type %q (want device or summary)", n, k))
-			}
+			return finish(fmt.Errorf("line %d: unknown line type %q (want device or summary)", n, kind))
 		}
 		if rerr != nil { // io.EOF right after this line
 			if !summarized {
