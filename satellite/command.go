@@ -1,7 +1,6 @@
 package satellite
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/lanscout/lanscout/wol"
 )
 
 // DefaultWakeCommand is Debian's wakeonlan, sending UDP to the directed
@@ -32,12 +33,6 @@ const (
 	phIface     = "{iface}"
 	phPort      = "{port}"
 	phPassword  = "{password}"
-)
-
-// Placeholders a caller may ask a template about (Uses).
-const (
-	PlaceholderPort     = phPort
-	PlaceholderPassword = phPassword
 )
 
 // isPlaceholder reports whether w is one of the placeholders.
@@ -133,7 +128,7 @@ func (t Template) Program() string {
 }
 
 // Uses reports whether the template has the placeholder ("{iface}",
-// PlaceholderPassword).
+// "{password}").
 func (t Template) Uses(placeholder string) bool {
 	for _, w := range t.words {
 		if w == placeholder {
@@ -198,7 +193,7 @@ func (t Template) ExpandParams(p Params, macs []net.HardwareAddr) (string, error
 			}
 			// Checked again as text, so that nothing but hexadecimal
 			// and colons can reach the remote shell whatever the bytes.
-			pw := formatPassword(p.Password)
+			pw := wol.FormatPassword(p.Password)
 			if !passwordWord.MatchString(pw) {
 				return "", fmt.Errorf("wake command %q: a SecureOn password is 4 or 6 bytes, got %d", t, len(p.Password))
 			}
@@ -250,17 +245,6 @@ func (t Template) Batches(macs []net.HardwareAddr, maxBytes, maxMACs int) ([][]n
 		macs = macs[n:]
 	}
 	return out, nil
-}
-
-// formatPassword writes a password as lower-case hexadecimal pairs
-// separated by colons, as wol.FormatPassword and `lanscout wake
-// --password` read it.
-func formatPassword(p []byte) string {
-	parts := make([]string, len(p))
-	for i, c := range p {
-		parts[i] = hex.EncodeToString([]byte{c})
-	}
-	return strings.Join(parts, ":")
 }
 
 // shellWord reports whether s can be sent to a remote shell unquoted.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lanscout/lanscout/scan"
+	"github.com/lanscout/lanscout/wol"
 )
 
 // ProbeResult is what "test connection" shows an admin.
@@ -137,10 +138,6 @@ type Result struct {
 // cannot carry what is configured: a SecureOn password, or UDP ports.
 var ErrWakeCommandCannot = errors.New("the wake command cannot carry the configured setting")
 
-// defaultWakePorts are wol.DefaultPorts, for templates with {port} when
-// none are configured.
-var defaultWakePorts = []int{9, 7}
-
 // Wake sends magic packets for macs through the satellite: the wake
 // command, with broadcast, iface, port and password filled in, in batches
 // that keep each command line under the limits, once per port when the
@@ -166,7 +163,7 @@ func Wake(ctx context.Context, cfg Config, broadcast netip.Addr, iface string, m
 	case tmpl.Uses(phPort) && len(cfg.WakePorts) > 0:
 		ports = cfg.WakePorts
 	case tmpl.Uses(phPort):
-		ports = defaultWakePorts
+		ports = wol.DefaultPorts
 	case len(cfg.WakePorts) > 0 && !slices.Contains(cfg.WakePorts, 9):
 		// Without {port} the satellite's program sends to port 9 (every
 		// one does, wakeonlan and lanscout wake included): fine when 9 is
