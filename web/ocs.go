@@ -319,15 +319,20 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 	// Before it is asked again: an elected agent that keeps calling but
 	// never sends the inventory its sweep rides on must fail like any
 	// scanner, and lose its seat, not keep it in silence.
-	silent, err := s.ocsSilentSweep(ctx, a)
-	if err != nil {
+	// Its OCS state, once: what it was asked last time and its gateway.
+	st, err := s.store.OCSAgent(ctx, a.ID)
+	if errors.Is(err, inventory.ErrNotFound) {
+		st = inventory.OCSAgent{}
+	} else if err != nil {
 		return ocs.Reply{}, err
 	}
+	silent := s.ocsSilentSweep(ctx, a, st)
 	if err := s.reelect(ctx, "ocs contact"); err != nil {
 		s.log.Warn("ocs: re-election after a contact failed", "agent", a.UID, "err", err)
 	}
 	reply := ocs.Reply{Response: ocs.Send, PrologFreq: s.ocs.opts.PrologFreq}
-	asked, err := s.ocsSubnetToAsk(ctx, a.ID)
+	gw, _ := netip.ParseAddr(st.Gateway) // invalid when unknown
+	asked, err := s.ocsSubnetToAsk(ctx, a.ID, gw)
 	if err != nil {
 		return ocs.Reply{}, err
 	}
@@ -344,20 +349,13 @@ func (s *Server) ocsProlog(ctx context.Context, req *ocs.Request, userAgent stri
 }
 
 // ocsSilentSweep reports as a failed scan the sweep the agent was asked
-// for at its last prolog when no inventory came after it (its IpDiscover
-// results come only with one), and returns what it reported, "" when
-// nothing was missing. An inventory at the very instant of the prolog
-// counts as following it.
-func (s *Server) ocsSilentSweep(ctx context.Context, a inventory.Agent) (string, error) {
-	st, err := s.store.OCSAgent(ctx, a.ID)
-	if errors.Is(err, inventory.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
+// for at its last prolog (st, its stored OCS state, zero when it has none)
+// when no inventory came after it (its IpDiscover results come only with
+// one), and returns what it reported, "" when nothing was missing. An
+// inventory at the very instant of the prolog counts as following it.
+func (s *Server) ocsSilentSweep(ctx context.Context, a inventory.Agent, st inventory.OCSAgent) string {
 	if st.AskedSubnetID == 0 || st.AskedAt.IsZero() || !st.LastInventory.Before(st.AskedAt) {
-		return "", nil
+		return ""
 	}
 	failure := fmt.Sprintf("asked to sweep %s at %s; no inventory followed", st.AskedCIDR,
 		st.AskedAt.UTC().Format(time.RFC3339))
@@ -365,23 +363,18 @@ func (s *Server) ocsSilentSweep(ctx context.Context, a inventory.Agent) (string,
 		// The contact still counts, and the note still says it.
 		s.log.Warn("ocs: report scan outcome", "agent", a.UID, "subnet", st.AskedCIDR, "err", err)
 	}
-	return failure, nil
+	return failure
 }
 
 // ocsSubnetToAsk picks, among the subnets the election gave the agent,
 // the one to name in its IPDISCOVER option: an agent sweeps one IPv4
 // network per run, and the Unix agent always sweeps the network of its
-// default-route interface, so the subnet holding its gateway comes first.
-func (s *Server) ocsSubnetToAsk(ctx context.Context, agentID int64) (*inventory.Subnet, error) {
+// default-route interface, so the subnet holding its gateway gw (invalid
+// when unknown) comes first.
+func (s *Server) ocsSubnetToAsk(ctx context.Context, agentID int64, gw netip.Addr) (*inventory.Subnet, error) {
 	ids, err := s.electedSubnets(ctx, agentID)
 	if err != nil {
 		return nil, fmt.Errorf("subnets elected for agent %d: %w", agentID, err)
-	}
-	var gw netip.Addr
-	if st, err := s.store.OCSAgent(ctx, agentID); err == nil {
-		gw, _ = netip.ParseAddr(st.Gateway)
-	} else if !errors.Is(err, inventory.ErrNotFound) {
-		return nil, err
 	}
 	var pick *inventory.Subnet
 	for _, id := range ids {
