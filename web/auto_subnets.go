@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/lanscout/lanscout/inventory"
 )
@@ -32,9 +31,7 @@ func (s *Server) dismissIfAuto(ctx context.Context, sn inventory.Subnet, by stri
 // subnetDeleted runs a round at once after a subnet is deleted: its seats
 // go, and the pages and API stop naming its scanners.
 func (s *Server) subnetDeleted(ctx context.Context, sn inventory.Subnet) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := s.electNow(rctx, fmt.Sprintf("subnet %s deleted", sn.CIDR)); err != nil {
+	if err := s.electDetached(ctx, fmt.Sprintf("subnet %s deleted", sn.CIDR)); err != nil {
 		s.log.Warn("election after a subnet delete", "subnet", sn.CIDR, "err", err)
 	}
 }

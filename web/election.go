@@ -172,8 +172,12 @@ func (s *Server) reelect(ctx context.Context, why string) error {
 		return nil
 	}
 	e.mu.Unlock()
-	// A contact's request may end before the round does; the round is
-	// the election's, not the request's.
+	return s.electDetached(ctx, why)
+}
+
+// electDetached runs a round at once, for at most 30 s. A request may end
+// before the round does; the round is the election's, not the request's.
+func (s *Server) electDetached(ctx context.Context, why string) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return s.electNow(rctx, why)

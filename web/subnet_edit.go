@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,9 +48,7 @@ func (s *Server) saveSubnet(c *gin.Context, id int64, in subnetInput) (inventory
 	s.audit(c, "subnet.update", fmt.Sprintf("subnet/%d", sn.ID), subnetDetails(sn))
 	// At once, not coalesced (reelect): the page the admin is sent back
 	// to names the scanners, and they must be the new ones.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 30*time.Second)
-	defer cancel()
-	if err := s.electNow(rctx, "subnet "+sn.CIDR+" updated"); err != nil {
+	if err := s.electDetached(c.Request.Context(), "subnet "+sn.CIDR+" updated"); err != nil {
 		s.log.Warn("election after a subnet update", "subnet", sn.CIDR, "err", err)
 	}
 	return sn, nil
