@@ -314,7 +314,6 @@ type satelliteData struct {
 	ProbeErr  string
 	Error     string
 	Notice    string
-	Default   string
 }
 
 // satelliteForm is what the forms post; the private key field is always
@@ -326,6 +325,9 @@ type satelliteForm struct {
 
 // DefaultWake is the wake command an empty field stands for.
 func (satelliteForm) DefaultWake() string { return satellite.DefaultWakeCommand }
+
+// PasswordWake is the wake command that carries a SecureOn password.
+func (satelliteForm) PasswordWake() string { return satellite.LanscoutPasswordWakeCommand }
 
 func satelliteFormOf(sat inventory.Satellite) satelliteForm {
 	return satelliteForm{Action: fmt.Sprintf("/admin/satellites/%d", sat.ID), Name: sat.Name, Address: sat.Address, Port: strconv.Itoa(sat.Port), User: sat.User,
@@ -407,7 +409,7 @@ func (s *Server) satellitePage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d := satelliteData{Satellite: sat, Form: satelliteFormOf(sat), Default: satellite.DefaultWakeCommand}
+	d := satelliteData{Satellite: sat, Form: satelliteFormOf(sat)}
 	switch c.Query("done") {
 	case "created":
 		d.Notice = "Satellite added. Test the connection to see its host key, then trust it."
@@ -436,8 +438,7 @@ func (s *Server) updateSatelliteForm(c *gin.Context) {
 		}
 	}
 	f.Action = fmt.Sprintf("/admin/satellites/%d", sat.ID)
-	s.render(c, http.StatusBadRequest, "satellite.html", satelliteData{Satellite: sat, Form: f, Error: plainError(err),
-		Default: satellite.DefaultWakeCommand})
+	s.render(c, http.StatusBadRequest, "satellite.html", satelliteData{Satellite: sat, Form: f, Error: plainError(err)})
 }
 
 func (s *Server) deleteSatelliteForm(c *gin.Context) {
@@ -459,7 +460,7 @@ func (s *Server) testSatelliteForm(c *gin.Context) {
 		return
 	}
 	res, sat, err := s.testSatellite(c, sat)
-	d := satelliteData{Satellite: sat, Form: satelliteFormOf(sat), Probe: &res, Default: satellite.DefaultWakeCommand}
+	d := satelliteData{Satellite: sat, Form: satelliteFormOf(sat), Probe: &res}
 	if err != nil {
 		d.ProbeErr = err.Error()
 	}
@@ -478,7 +479,7 @@ func (s *Server) trustSatelliteForm(c *gin.Context) {
 			return
 		}
 		s.render(c, http.StatusConflict, "satellite.html", satelliteData{Satellite: sat, Form: satelliteFormOf(sat),
-			Error: plainError(err), Default: satellite.DefaultWakeCommand})
+			Error: plainError(err)})
 		return
 	}
 	s.audit(c, "satellite.trust", fmt.Sprintf("satellite/%d", sat.ID), sat2.Name+" host key "+sat2.Fingerprint+" confirmed")
