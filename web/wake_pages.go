@@ -154,21 +154,12 @@ func (s *Server) wakeForm(c *gin.Context) {
 	in := wakeInput{Subnet: strings.TrimSpace(f.Get("subnet")), Fallback: f.Get("fallback") != ""}
 	form := wakeFormData{MACs: f.Get("mac"), Subnet: in.Subnet}
 	bad := ""
-	for _, v := range f["device"] {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			bad = fmt.Sprintf("%q is not a device id", v)
-			break
-		}
-		in.DeviceIDs = append(in.DeviceIDs, id)
+	var err error
+	if in.DeviceIDs, err = parseIDs(f["device"], "device"); err != nil {
+		bad = err.Error()
 	}
-	for _, v := range f["subnet_id"] {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			bad = fmt.Sprintf("%q is not a subnet id", v)
-			break
-		}
-		in.SubnetIDs = append(in.SubnetIDs, id)
+	if in.SubnetIDs, err = parseIDs(f["subnet_id"], "subnet"); err != nil {
+		bad = err.Error()
 	}
 	for _, v := range f["mac"] {
 		in.MACs = append(in.MACs, strings.FieldsFunc(v, func(r rune) bool {
@@ -216,15 +207,13 @@ func (s *Server) createWakeScheduleForm(c *gin.Context) {
 		}
 		ws.SubnetID, f.SchedSubnet = id, id
 	}
-	for _, v := range strings.FieldsFunc(f.SchedDevices, func(r rune) bool { return r == ',' || r == ' ' }) {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			s.renderWake(c, http.StatusBadRequest, f, "", fmt.Sprintf("%q is not a device id", v))
-			return
-		}
-		ws.DeviceIDs = append(ws.DeviceIDs, id)
+	var err error
+	ws.DeviceIDs, err = parseIDs(strings.FieldsFunc(f.SchedDevices, func(r rune) bool { return r == ',' || r == ' ' }), "device")
+	if err != nil {
+		s.renderWake(c, http.StatusBadRequest, f, "", err.Error())
+		return
 	}
-	ws, err := s.store.CreateWakeSchedule(c.Request.Context(), ws)
+	ws, err = s.store.CreateWakeSchedule(c.Request.Context(), ws)
 	switch {
 	case err == nil:
 		s.audit(c, "wake.schedule.create", fmt.Sprintf("wake-schedule/%d", ws.ID), wakeScheduleDetails(ws))
@@ -256,4 +245,18 @@ func (s *Server) deleteWakeScheduleForm(c *gin.Context) {
 	default:
 		s.pageError(c, err)
 	}
+}
+
+// parseIDs reads ids of what (device, subnet): positive integers. The
+// error names the first value that is not one.
+func parseIDs(vs []string, what string) ([]int64, error) {
+	var ids []int64
+	for _, v := range vs {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("%q is not a %s id", v, what)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }

@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -94,21 +92,14 @@ func (s *Server) wakeRouteLine(ctx context.Context, sn inventory.Subnet) string 
 // (each repeatable; subnet: every device of it known by MAC).
 func (s *Server) apiWakeRoutes(c *gin.Context) {
 	var in wakeInput
-	for _, v := range c.QueryArray("device") {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			apiError(c, http.StatusBadRequest, fmt.Sprintf("device %q is not a device id", v))
-			return
-		}
-		in.DeviceIDs = append(in.DeviceIDs, id)
+	var err error
+	if in.DeviceIDs, err = parseIDs(c.QueryArray("device"), "device"); err != nil {
+		apiError(c, http.StatusBadRequest, "device "+err.Error())
+		return
 	}
-	for _, v := range c.QueryArray("subnet") {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			apiError(c, http.StatusBadRequest, fmt.Sprintf("subnet %q is not a subnet id", v))
-			return
-		}
-		in.SubnetIDs = append(in.SubnetIDs, id)
+	if in.SubnetIDs, err = parseIDs(c.QueryArray("subnet"), "subnet"); err != nil {
+		apiError(c, http.StatusBadRequest, "subnet "+err.Error())
+		return
 	}
 	in.MACs = c.QueryArray("mac")
 	routes, err := s.previewWake(c.Request.Context(), in)

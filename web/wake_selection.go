@@ -2,10 +2,8 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -32,14 +30,10 @@ type wakeSelectionData struct {
 
 // wakeSelectionPage answers GET /wake/confirm?device=ID&device=ID...
 func (s *Server) wakeSelectionPage(c *gin.Context) {
-	var ids []int64
-	for _, v := range c.QueryArray("device") {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			s.renderWake(c, http.StatusBadRequest, wakeFormData{}, "", fmt.Sprintf("%q is not a device id", v))
-			return
-		}
-		ids = append(ids, id)
+	ids, err := parseIDs(c.QueryArray("device"), "device")
+	if err != nil {
+		s.renderWake(c, http.StatusBadRequest, wakeFormData{}, "", err.Error())
+		return
 	}
 	if len(ids) == 0 {
 		s.renderWake(c, http.StatusBadRequest, wakeFormData{}, "", "Choose devices to wake: tick them in the devices list.")
